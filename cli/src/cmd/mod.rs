@@ -1,0 +1,19 @@
+//! One module per noun of the command line.
+
+pub mod cluster;
+pub mod component_endpoints;
+pub mod components;
+pub mod groups;
+pub mod interfaces;
+pub mod memberships;
+pub mod redfish;
+pub mod replica;
+
+/// SMD's API root on a Cairn coordinator.
+pub const HSM: &str = "/hsm/v2";
+
+/// Refuse a destructive bulk delete unless `--yes` was given.
+pub fn require_yes(yes: bool, what: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(yes, "this deletes {what}; add --yes to confirm");
+    Ok(())
+}

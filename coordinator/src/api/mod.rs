@@ -1,0 +1,123 @@
+//! The REST API: SMD-compatible `/hsm/v2`, Cairn's `/apis/cairn/v1`, health, metrics and the
+//! generated OpenAPI document. [`router`] is apart from serving so tests drive it with
+//! `oneshot`, without sockets.
+
+mod cluster;
+mod components;
+pub mod error;
+pub mod extract;
+mod groups;
+mod interfaces;
+mod magellan;
+pub mod metrics;
+mod redfish;
+pub mod state;
+
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use tower_http::trace::TraceLayer;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+pub use cluster::{AddMember, ClusterView, MemberView};
+pub use error::ApiError;
+pub use state::AppState;
+
+/// Largest accepted request body: bulk loads of thousands of components fit, a runaway
+/// client does not.
+pub const BODY_LIMIT: usize = 16 << 20;
+
+/// SMD's `Response_1.0.0`: a CAPMC-style message for successful deletes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    /// 0 on success.
+    pub code: i32,
+    /// What happened.
+    pub message: String,
+}
+
+/// SMD's resource URI answer to a create.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ResourceUri {
+    /// Path of the created resource.
+    #[serde(rename = "URI")]
+    pub uri: String,
+}
+
+fn deleted(count: usize) -> Json<Message> {
+    let message = if count == 1 {
+        "deleted 1 entry".to_owned()
+    } else {
+        format!("deleted {count} entries")
+    };
+    Json(Message { code: 0, message })
+}
+
+/// Wall-clock time for records' `LastUpdate`, fixed at proposal so every replica stores the same.
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Cairn coordinator API",
+        description = "OpenCHAMI SMD-compatible inventory (/hsm/v2) and Cairn's cluster API (/apis/cairn/v1)."
+    ),
+    components(schemas(cairn_protocols::Problem))
+)]
+struct ApiDoc;
+
+/// Every route with its OpenAPI description.
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(components::routes())
+        .merge(interfaces::routes())
+        .merge(redfish::routes())
+        .merge(groups::routes())
+        .merge(cluster::routes())
+        .routes(utoipa_axum::routes!(metrics::metrics))
+}
+
+/// The OpenAPI document for every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().split_for_parts().1
+}
+
+/// The whole API over one replica's state.
+pub fn router(state: AppState) -> axum::Router {
+    let (router, doc) = documented().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let d = doc.clone();
+                async move { Json((*d).clone()) }
+            }),
+        )
+        .fallback(|| async { ApiError::NotFound("no such API path".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str);
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), route)
+        }))
+        .with_state(state)
+}
+
+/// The router wrapped so trailing slashes are ignored, as SMD's `StripSlashes` does.
+pub fn service(state: AppState) -> axum::Router {
+    use tower::Layer;
+    let inner =
+        tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(router(state));
+    axum::Router::new().fallback_service(inner)
+}

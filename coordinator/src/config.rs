@@ -1,0 +1,181 @@
+//! Replica configuration: one TOML file, or flags so a script can start a replica without files.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for [`Config`].
+    #[error("invalid config file {path}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What TOML said, with the line.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// A value is missing or inconsistent.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Everything a coordinator replica needs to start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// This replica's Raft id, unique in the cluster and stable across restarts.
+    pub node_id: u64,
+    /// Where the Raft log, snapshots and `endpoints.json` live.
+    pub data_dir: PathBuf,
+    /// REST API listen address (port 0 picks a free port).
+    #[serde(default = "default_api_listen")]
+    pub api_listen: SocketAddr,
+    /// Raft gRPC listen address (port 0 picks a free port).
+    #[serde(default = "default_raft_listen")]
+    pub raft_listen: SocketAddr,
+    /// Address other replicas and clients use for the API, when it differs from the bound one.
+    #[serde(default)]
+    pub api_advertise: Option<String>,
+    /// Address other replicas use for Raft, when it differs from the bound one.
+    #[serde(default)]
+    pub raft_advertise: Option<String>,
+    /// Form a new single-member cluster with this replica if its log is empty.
+    #[serde(default)]
+    pub bootstrap: bool,
+    /// Ask this running member (API URL) to add this replica, unless it is already a member.
+    #[serde(default)]
+    pub join: Option<String>,
+    /// Raft timings and log compaction.
+    #[serde(default)]
+    pub raft: RaftTuning,
+    /// How long a write or linearizable read may wait for a quorum before answering 503.
+    #[serde(default = "default_quorum_timeout", with = "millis")]
+    pub quorum_timeout: Duration,
+}
+
+/// Raft timings and compaction thresholds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RaftTuning {
+    /// Leader heartbeat period, milliseconds.
+    pub heartbeat_ms: u64,
+    /// Lower bound of the election timeout, milliseconds.
+    pub election_timeout_min_ms: u64,
+    /// Upper bound of the election timeout, milliseconds.
+    pub election_timeout_max_ms: u64,
+    /// Build a snapshot after this many applied entries.
+    pub snapshot_logs_since_last: u64,
+    /// Log entries kept behind the snapshot, so slightly lagging followers avoid a snapshot.
+    pub max_logs_kept_after_snapshot: u64,
+}
+
+impl Default for RaftTuning {
+    fn default() -> Self {
+        Self {
+            heartbeat_ms: 100,
+            election_timeout_min_ms: 400,
+            election_timeout_max_ms: 800,
+            snapshot_logs_since_last: 5_000,
+            max_logs_kept_after_snapshot: 1_000,
+        }
+    }
+}
+
+fn default_api_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 27779))
+}
+
+fn default_raft_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 27780))
+}
+
+fn default_quorum_timeout() -> Duration {
+    Duration::from_secs(3)
+}
+
+mod millis {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+impl Config {
+    /// A configuration with defaults for everything but the identity and the data directory.
+    pub fn new(node_id: u64, data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            node_id,
+            data_dir: data_dir.into(),
+            api_listen: default_api_listen(),
+            raft_listen: default_raft_listen(),
+            api_advertise: None,
+            raft_advertise: None,
+            bootstrap: false,
+            join: None,
+            raft: RaftTuning::default(),
+            quorum_timeout: default_quorum_timeout(),
+        }
+    }
+
+    /// Load and validate a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reject combinations that cannot work, before anything is started.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.node_id == 0 {
+            return Err(ConfigError::Invalid("node_id must be at least 1".into()));
+        }
+        let r = &self.raft;
+        if r.election_timeout_min_ms <= r.heartbeat_ms * 2 {
+            return Err(ConfigError::Invalid(format!(
+                "raft.election_timeout_min_ms ({}) must exceed twice raft.heartbeat_ms ({})",
+                r.election_timeout_min_ms, r.heartbeat_ms
+            )));
+        }
+        if r.election_timeout_max_ms <= r.election_timeout_min_ms {
+            return Err(ConfigError::Invalid(
+                "raft.election_timeout_max_ms must exceed raft.election_timeout_min_ms".into(),
+            ));
+        }
+        if self.bootstrap && self.join.is_some() {
+            return Err(ConfigError::Invalid(
+                "--bootstrap forms a new cluster and --join enters an existing one: give one"
+                    .into(),
+            ));
+        }
+        if let Some(url) = &self.join
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "--join {url:?}: expected a member's API URL such as http://10.0.0.1:27779"
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,39 @@
+//! `cairn-coordinator`: one replica of Cairn's replicated inventory.
+
+use clap::Parser;
+
+/// One replica of Cairn's replicated inventory (SMD-compatible REST API + Raft).
+#[derive(Parser)]
+#[command(name = "cairn-coordinator", version)]
+struct Cli {
+    #[command(flatten)]
+    replica: cairn_coordinator::ReplicaArgs,
+    /// Log as JSON lines.
+    #[arg(long)]
+    log_json: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    cairn_coordinator::telemetry::init("info,openraft=warn", cli.log_json);
+    let config = cli.replica.into_config()?;
+    let handle = cairn_coordinator::start(config).await?;
+    tokio::select! {
+        r = shutdown_signal() => r?,
+        // The API server ending on its own is fatal; wait() below reports why.
+        () = std::future::pending::<()>() => {}
+    }
+    handle.shutdown().await?;
+    Ok(())
+}
+
+async fn shutdown_signal() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+    Ok(())
+}

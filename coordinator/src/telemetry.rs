@@ -1,0 +1,17 @@
+//! Logging setup shared by the binaries: `RUST_LOG` filters, human-readable or JSON lines.
+
+use tracing_subscriber::EnvFilter;
+
+/// Install the global subscriber writing to stderr. `default` applies when `RUST_LOG` is unset.
+pub fn init(default: &str, json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second init (tests, embedding) keeps the first subscriber: nothing to report.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
