@@ -73,7 +73,7 @@ pub enum Command {
     /// PATCH NID and BulkNID.
     SetNids(Vec<(Xname, i64)>),
     /// POST /Inventory/EthernetInterfaces.
-    CreateEthernetInterface(#[serde(with = "super::wire")] EthernetInterface),
+    CreateEthernetInterface(EthernetInterface),
     /// PATCH /Inventory/EthernetInterfaces/{id}.
     PatchEthernetInterface {
         /// Interface id (MAC without separators).
@@ -83,7 +83,6 @@ pub enum Command {
         /// New owner.
         component_id: Option<Xname>,
         /// Replacement address list.
-        #[serde(with = "super::wire")]
         ip_addresses: Option<Vec<IpAddressMapping>>,
         /// Proposal time, RFC 3339.
         now: String,
@@ -97,7 +96,6 @@ pub enum Command {
         /// Interface id.
         id: String,
         /// The address.
-        #[serde(with = "super::wire")]
         mapping: IpAddressMapping,
         /// Proposal time.
         now: String,
@@ -123,27 +121,25 @@ pub enum Command {
         now: String,
     },
     /// POST /Inventory/RedfishEndpoints (plain form): all new, or nothing.
-    CreateRedfishEndpoints(#[serde(with = "super::wire")] Vec<RedfishEndpoint>),
+    CreateRedfishEndpoints(Vec<RedfishEndpoint>),
     /// POST (Magellan `SchemaVersion: 1`) or PUT: an endpoint with everything discovered
     /// behind it, written at once so no half-registered node is ever visible.
     RegisterEndpoint {
         /// The BMC.
-        #[serde(with = "super::wire")]
         endpoint: RedfishEndpoint,
         /// Its BMC and node components.
         components: Vec<Component>,
         /// Its systems and managers.
         component_endpoints: Vec<ComponentEndpoint>,
         /// The MACs found behind it.
-        #[serde(with = "super::wire")]
         interfaces: Vec<EthernetInterface>,
         /// False for POST (409 if the endpoint exists); true for PUT.
         replace: bool,
     },
     /// PUT /Inventory/RedfishEndpoints/{xname} (plain form).
-    PutRedfishEndpoint(#[serde(with = "super::wire")] RedfishEndpoint),
+    PutRedfishEndpoint(RedfishEndpoint),
     /// PATCH /Inventory/RedfishEndpoints/{xname}: the already-merged endpoint.
-    PatchRedfishEndpoint(#[serde(with = "super::wire")] RedfishEndpoint),
+    PatchRedfishEndpoint(RedfishEndpoint),
     /// DELETE /Inventory/RedfishEndpoints/{xname}, with its component endpoints.
     DeleteRedfishEndpoint(Xname),
     /// DELETE /Inventory/RedfishEndpoints.

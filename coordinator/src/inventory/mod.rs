@@ -6,7 +6,6 @@ mod apply;
 mod command;
 mod query;
 mod state;
-mod wire;
 
 pub use command::{Applied, ApplyError, Command, ComponentChange, GroupKind, Outcome};
 pub use query::{ComponentFilter, FilterError};

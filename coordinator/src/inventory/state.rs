@@ -187,21 +187,12 @@ impl cairn_raft::StateMachine for Inventory {
         Inventory::apply(self, cmd)
     }
 
-    // Human-readable MessagePack: the SMD records parse IP addresses from strings only (see
-    // `wire`), so they must be written as strings.
     fn snapshot(&self) -> Result<Vec<u8>, cairn_raft::SnapshotError> {
-        let mut buf = Vec::new();
-        let mut ser = rmp_serde::Serializer::new(&mut buf)
-            .with_struct_map()
-            .with_human_readable();
-        self.serialize(&mut ser)
-            .map_err(|e| cairn_raft::SnapshotError(e.to_string()))?;
-        Ok(buf)
+        rmp_serde::to_vec_named(self).map_err(|e| cairn_raft::SnapshotError(e.to_string()))
     }
 
     fn restore(&mut self, data: &[u8]) -> Result<(), cairn_raft::SnapshotError> {
-        let mut de = rmp_serde::Deserializer::from_read_ref(data).with_human_readable();
-        *self = Inventory::deserialize(&mut de)
+        *self = rmp_serde::from_slice(data)
             .map_err(|e| cairn_raft::SnapshotError(SnapshotDecodeError(e).to_string()))?;
         Ok(())
     }
