@@ -1,11 +1,11 @@
-//! `/hsm/v2/groups`, `/hsm/v2/partitions` and `/hsm/v2/memberships`. Groups and partitions
-//! share one implementation; the thin annotated wrappers exist so each route is documented.
+//! `/hsm/v2/groups`, and the implementation it shares with `/hsm/v2/partitions`; the thin
+//! annotated wrappers exist so each route is documented.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use cairn_protocols::{
-    Group, GroupPatch, MemberId, Members, Membership, Partition, Problem, Xname, normalize_label,
+    Group, GroupPatch, MemberId, Members, Partition, Problem, Xname, normalize_label,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,31 +23,22 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_group, patch_group, delete_group))
         .routes(routes!(group_members, add_group_member, set_group_members))
         .routes(routes!(remove_group_member))
-        .routes(routes!(list_partitions, create_partition))
-        .routes(routes!(partition_names))
-        .routes(routes!(get_partition, patch_partition, delete_partition))
-        .routes(routes!(
-            partition_members,
-            add_partition_member,
-            set_partition_members
-        ))
-        .routes(routes!(remove_partition_member))
-        .routes(routes!(memberships))
-        .routes(routes!(membership))
+        .merge(super::partitions::routes())
+        .merge(super::memberships::routes())
 }
 
-fn base(kind: GroupKind) -> &'static str {
+pub(super) fn base(kind: GroupKind) -> &'static str {
     match kind {
         GroupKind::Group => "/hsm/v2/groups",
         GroupKind::Partition => "/hsm/v2/partitions",
     }
 }
 
-fn label(raw: &str) -> Result<String, ApiError> {
+pub(super) fn label(raw: &str) -> Result<String, ApiError> {
     normalize_label(raw).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
-fn to_partition(g: Group) -> Partition {
+pub(super) fn to_partition(g: Group) -> Partition {
     Partition {
         name: g.label,
         description: g.description,
@@ -56,7 +47,7 @@ fn to_partition(g: Group) -> Partition {
     }
 }
 
-async fn list(
+pub(super) async fn list(
     s: &AppState,
     kind: GroupKind,
     mode: ReadMode,
@@ -88,7 +79,7 @@ async fn list(
     .await
 }
 
-async fn create(
+pub(super) async fn create(
     s: &AppState,
     kind: GroupKind,
     mut group: Group,
@@ -102,7 +93,12 @@ async fn create(
     Ok((StatusCode::CREATED, Json(vec![ResourceUri { uri }])))
 }
 
-async fn get(s: &AppState, kind: GroupKind, mode: ReadMode, raw: &str) -> Result<Group, ApiError> {
+pub(super) async fn get(
+    s: &AppState,
+    kind: GroupKind,
+    mode: ReadMode,
+    raw: &str,
+) -> Result<Group, ApiError> {
     let l = label(raw)?;
     s.read(mode, |inv| inv.group(kind, &l).cloned())
         .await?
@@ -118,7 +114,7 @@ async fn get(s: &AppState, kind: GroupKind, mode: ReadMode, raw: &str) -> Result
         })
 }
 
-async fn patch(
+pub(super) async fn patch(
     s: &AppState,
     kind: GroupKind,
     raw: &str,
@@ -134,7 +130,11 @@ async fn patch(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn delete(s: &AppState, kind: GroupKind, raw: &str) -> Result<Json<Message>, ApiError> {
+pub(super) async fn delete(
+    s: &AppState,
+    kind: GroupKind,
+    raw: &str,
+) -> Result<Json<Message>, ApiError> {
     Ok(deleted(
         s.submit(Command::DeleteGroup {
             kind,
@@ -145,7 +145,7 @@ async fn delete(s: &AppState, kind: GroupKind, raw: &str) -> Result<Json<Message
     ))
 }
 
-async fn add_member(
+pub(super) async fn add_member(
     s: &AppState,
     kind: GroupKind,
     raw: &str,
@@ -157,7 +157,7 @@ async fn add_member(
     Ok((StatusCode::CREATED, Json(vec![ResourceUri { uri }])))
 }
 
-async fn set_members(
+pub(super) async fn set_members(
     s: &AppState,
     kind: GroupKind,
     raw: &str,
@@ -175,7 +175,7 @@ async fn set_members(
     ))
 }
 
-async fn remove_member(
+pub(super) async fn remove_member(
     s: &AppState,
     kind: GroupKind,
     raw: &str,
@@ -301,173 +301,4 @@ async fn remove_group_member(
     ApiPath((l, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Message>, ApiError> {
     remove_member(&s, GroupKind::Group, &l, &id).await
-}
-
-/// List partitions.
-#[utoipa::path(get, path = "/hsm/v2/partitions", tag = "Partition",
-    params(("partition" = Option<String>, Query), ("tag" = Option<String>, Query), ("stale" = Option<bool>, Query)),
-    responses((status = 200, body = Vec<Partition>), (status = 400, body = Problem)))]
-async fn list_partitions(
-    State(s): State<AppState>,
-    mode: ReadMode,
-    q: QueryPairs,
-) -> Result<Json<Vec<Partition>>, ApiError> {
-    Ok(Json(
-        list(&s, GroupKind::Partition, mode, &q)
-            .await?
-            .into_iter()
-            .map(to_partition)
-            .collect(),
-    ))
-}
-
-/// Create a partition.
-#[utoipa::path(post, path = "/hsm/v2/partitions", tag = "Partition", request_body = Partition,
-    responses((status = 201, body = Vec<ResourceUri>), (status = 400, body = Problem), (status = 409, body = Problem)))]
-async fn create_partition(
-    State(s): State<AppState>,
-    ApiJson(p): ApiJson<Partition>,
-) -> Result<(StatusCode, Json<Vec<ResourceUri>>), ApiError> {
-    let g = Group {
-        label: p.name,
-        description: p.description,
-        tags: p.tags,
-        exclusive_group: None,
-        members: p.members,
-    };
-    create(&s, GroupKind::Partition, g).await
-}
-
-/// All partition names.
-#[utoipa::path(get, path = "/hsm/v2/partitions/names", tag = "Partition", responses((status = 200, body = Vec<String>)))]
-async fn partition_names(
-    State(s): State<AppState>,
-    mode: ReadMode,
-) -> Result<Json<Vec<String>>, ApiError> {
-    Ok(Json(
-        s.read(mode, |inv| {
-            inv.groups(GroupKind::Partition)
-                .map(|g| g.label.clone())
-                .collect()
-        })
-        .await?,
-    ))
-}
-
-/// One partition.
-#[utoipa::path(get, path = "/hsm/v2/partitions/{partition_name}", tag = "Partition", params(("partition_name" = String, Path)),
-    responses((status = 200, body = Partition), (status = 404, body = Problem)))]
-async fn get_partition(
-    State(s): State<AppState>,
-    mode: ReadMode,
-    ApiPath(l): ApiPath<String>,
-) -> Result<Json<Partition>, ApiError> {
-    Ok(Json(to_partition(
-        get(&s, GroupKind::Partition, mode, &l).await?,
-    )))
-}
-
-/// Change a partition's description or tags.
-#[utoipa::path(patch, path = "/hsm/v2/partitions/{partition_name}", tag = "Partition", params(("partition_name" = String, Path)),
-    request_body = GroupPatch, responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem)))]
-async fn patch_partition(
-    State(s): State<AppState>,
-    ApiPath(l): ApiPath<String>,
-    ApiJson(p): ApiJson<GroupPatch>,
-) -> Result<StatusCode, ApiError> {
-    patch(&s, GroupKind::Partition, &l, p).await
-}
-
-/// Delete a partition.
-#[utoipa::path(delete, path = "/hsm/v2/partitions/{partition_name}", tag = "Partition", params(("partition_name" = String, Path)),
-    responses((status = 200, body = Message), (status = 404, body = Problem)))]
-async fn delete_partition(
-    State(s): State<AppState>,
-    ApiPath(l): ApiPath<String>,
-) -> Result<Json<Message>, ApiError> {
-    delete(&s, GroupKind::Partition, &l).await
-}
-
-/// A partition's members.
-#[utoipa::path(get, path = "/hsm/v2/partitions/{partition_name}/members", tag = "Partition", params(("partition_name" = String, Path)),
-    responses((status = 200, body = Members), (status = 404, body = Problem)))]
-async fn partition_members(
-    State(s): State<AppState>,
-    mode: ReadMode,
-    ApiPath(l): ApiPath<String>,
-) -> Result<Json<Members>, ApiError> {
-    Ok(Json(get(&s, GroupKind::Partition, mode, &l).await?.members))
-}
-
-/// Add a member to a partition.
-#[utoipa::path(post, path = "/hsm/v2/partitions/{partition_name}/members", tag = "Partition", params(("partition_name" = String, Path)),
-    request_body = MemberId, responses((status = 201, body = Vec<ResourceUri>), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn add_partition_member(
-    State(s): State<AppState>,
-    ApiPath(l): ApiPath<String>,
-    ApiJson(m): ApiJson<MemberId>,
-) -> Result<(StatusCode, Json<Vec<ResourceUri>>), ApiError> {
-    add_member(&s, GroupKind::Partition, &l, m.id).await
-}
-
-/// Replace a partition's members.
-#[utoipa::path(put, path = "/hsm/v2/partitions/{partition_name}/members", tag = "Partition", params(("partition_name" = String, Path)),
-    request_body = Members, responses((status = 200, body = Members), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn set_partition_members(
-    State(s): State<AppState>,
-    ApiPath(l): ApiPath<String>,
-    ApiJson(m): ApiJson<Members>,
-) -> Result<Json<Members>, ApiError> {
-    set_members(&s, GroupKind::Partition, &l, m).await
-}
-
-/// Remove a member from a partition.
-#[utoipa::path(delete, path = "/hsm/v2/partitions/{partition_name}/members/{xname_id}", tag = "Partition",
-    params(("partition_name" = String, Path), ("xname_id" = String, Path)),
-    responses((status = 200, body = Message), (status = 404, body = Problem)))]
-async fn remove_partition_member(
-    State(s): State<AppState>,
-    ApiPath((l, id)): ApiPath<(String, String)>,
-) -> Result<Json<Message>, ApiError> {
-    remove_member(&s, GroupKind::Partition, &l, &id).await
-}
-
-/// Group and partition memberships of components (same filters as components).
-#[utoipa::path(get, path = "/hsm/v2/memberships", tag = "Membership",
-    params(("id" = Option<Vec<String>>, Query), ("type" = Option<String>, Query), ("stale" = Option<bool>, Query)),
-    responses((status = 200, body = Vec<Membership>), (status = 400, body = Problem)))]
-async fn memberships(
-    State(s): State<AppState>,
-    mode: ReadMode,
-    q: QueryPairs,
-) -> Result<Json<Vec<Membership>>, ApiError> {
-    let filter = crate::inventory::ComponentFilter::from_pairs(q.iter())?;
-    let list = s
-        .read(mode, |inv| {
-            let selected: std::collections::BTreeSet<Xname> =
-                filter.select(inv).into_iter().map(|c| c.id).collect();
-            inv.memberships()
-                .into_iter()
-                .filter(|m| selected.contains(&m.id))
-                .collect()
-        })
-        .await?;
-    Ok(Json(list))
-}
-
-/// The memberships of one component.
-#[utoipa::path(get, path = "/hsm/v2/memberships/{xname}", tag = "Membership", params(("xname" = String, Path)),
-    responses((status = 200, body = Membership), (status = 404, body = Problem)))]
-async fn membership(
-    State(s): State<AppState>,
-    mode: ReadMode,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Membership>, ApiError> {
-    let id = Xname::parse(&id)?;
-    s.read(mode, |inv| {
-        inv.component(&id).is_some().then(|| inv.membership(&id))
-    })
-    .await?
-    .map(Json)
-    .ok_or_else(|| ApiError::NotFound(format!("no component {id}")))
 }

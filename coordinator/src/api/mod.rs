@@ -3,13 +3,16 @@
 //! `oneshot`, without sockets.
 
 mod cluster;
+mod component_patch;
 mod components;
 pub mod error;
 pub mod extract;
 mod groups;
 mod interfaces;
 mod magellan;
+mod memberships;
 pub mod metrics;
+mod partitions;
 mod redfish;
 pub mod state;
 

@@ -1,11 +1,13 @@
 //! How each command changes the inventory. Every function checks everything first and only
 //! then mutates, so a refused command leaves no trace (beyond the revision).
 
-use cairn_protocols::{
-    Component, ComponentEndpoint, EthernetInterface, Group, HmsFlag, RedfishEndpoint, Xname,
-};
+use cairn_protocols::{Component, HmsFlag, Xname};
 
-use super::command::{Applied, ApplyError, Command, ComponentChange, GroupKind, Outcome};
+use super::apply_endpoints::{
+    create_endpoints, create_interface, interface_mut, register_endpoint,
+};
+use super::apply_sets::{check_members, create_group, group_mut, not_found_group, sorted_unique};
+use super::command::{Applied, ApplyError, Command, ComponentChange, Outcome};
 use super::state::Inventory;
 
 pub(super) fn apply(inv: &mut Inventory, cmd: Command) -> Outcome {
@@ -258,7 +260,7 @@ fn merge_component(existing: &mut Component, new: Component, force: bool) {
     }
 }
 
-fn upsert_components(
+pub(super) fn upsert_components(
     inv: &mut Inventory,
     components: Vec<Component>,
     force: bool,
@@ -337,183 +339,4 @@ fn set_nids(inv: &mut Inventory, items: Vec<(Xname, i64)>) -> Result<usize, Appl
         }
     }
     Ok(n)
-}
-
-fn create_interface(
-    inv: &mut Inventory,
-    mut iface: EthernetInterface,
-) -> Result<usize, ApplyError> {
-    if inv.interfaces.contains_key(&iface.id) {
-        return Err(ApplyError::Conflict(format!(
-            "Ethernet interface {} ({}) already exists",
-            iface.id, iface.mac_address
-        )));
-    }
-    iface.r#type = iface.component_id.as_ref().map(Xname::hms_type);
-    inv.interfaces.insert(iface.id.clone(), iface);
-    Ok(1)
-}
-
-fn interface_mut<'a>(
-    inv: &'a mut Inventory,
-    id: &str,
-) -> Result<&'a mut EthernetInterface, ApplyError> {
-    inv.interfaces
-        .get_mut(id)
-        .ok_or_else(|| ApplyError::NotFound(format!("no Ethernet interface {id}")))
-}
-
-fn create_endpoints(
-    inv: &mut Inventory,
-    endpoints: Vec<RedfishEndpoint>,
-) -> Result<usize, ApplyError> {
-    for ep in &endpoints {
-        if inv.redfish_endpoints.contains_key(&ep.id) {
-            return Err(ApplyError::Conflict(format!(
-                "Redfish endpoint {} already exists",
-                ep.id
-            )));
-        }
-    }
-    let n = endpoints.len();
-    for ep in endpoints {
-        inv.redfish_endpoints.insert(ep.id.clone(), ep);
-    }
-    Ok(n)
-}
-
-fn register_endpoint(
-    inv: &mut Inventory,
-    endpoint: RedfishEndpoint,
-    components: Vec<Component>,
-    component_endpoints: Vec<ComponentEndpoint>,
-    interfaces: Vec<EthernetInterface>,
-    replace: bool,
-) -> Result<usize, ApplyError> {
-    if !replace && inv.redfish_endpoints.contains_key(&endpoint.id) {
-        return Err(ApplyError::Conflict(format!(
-            "Redfish endpoint {} already exists (use PUT to update it)",
-            endpoint.id
-        )));
-    }
-    let n = 1 + components.len() + component_endpoints.len() + interfaces.len();
-    inv.redfish_endpoints.insert(endpoint.id.clone(), endpoint);
-    // Rediscovery updates what discovery owns and keeps what operators set (role, NID...).
-    upsert_components(inv, components, true)?;
-    for ce in component_endpoints {
-        inv.component_endpoints.insert(ce.id.clone(), ce);
-    }
-    for mut iface in interfaces {
-        iface.r#type = iface.component_id.as_ref().map(Xname::hms_type);
-        match inv.interfaces.get_mut(&iface.id) {
-            Some(existing) => {
-                existing.component_id = iface.component_id;
-                existing.r#type = iface.r#type;
-                if existing.description.is_none() {
-                    existing.description = iface.description;
-                }
-                for m in iface.ip_addresses {
-                    if !existing
-                        .ip_addresses
-                        .iter()
-                        .any(|e| e.ip_address == m.ip_address)
-                    {
-                        existing.ip_addresses.push(m);
-                    }
-                }
-                existing.last_update = iface.last_update;
-            }
-            None => {
-                inv.interfaces.insert(iface.id.clone(), iface);
-            }
-        }
-    }
-    Ok(n)
-}
-
-fn not_found_group(kind: GroupKind, label: &str) -> ApplyError {
-    match kind {
-        GroupKind::Group => ApplyError::NotFound(format!("no group {label}")),
-        GroupKind::Partition => ApplyError::NotFound(format!("no partition {label}")),
-    }
-}
-
-fn group_mut<'a>(
-    inv: &'a mut Inventory,
-    kind: GroupKind,
-    label: &str,
-) -> Result<&'a mut Group, ApplyError> {
-    inv.sets_mut(kind)
-        .get_mut(label)
-        .ok_or_else(|| not_found_group(kind, label))
-}
-
-fn sorted_unique(mut ids: Vec<Xname>) -> Vec<Xname> {
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
-/// Members must be known components, and must not break exclusivity: one partition per
-/// component, and one group per `exclusiveGroup` name.
-fn check_members(
-    inv: &Inventory,
-    kind: GroupKind,
-    label: &str,
-    exclusive: Option<&str>,
-    ids: &[Xname],
-) -> Result<(), ApplyError> {
-    for id in ids {
-        if !inv.components.contains_key(id) {
-            return Err(ApplyError::Invalid(format!(
-                "member {id} is not a known component"
-            )));
-        }
-        let clash = match (kind, exclusive) {
-            (GroupKind::Partition, _) => inv
-                .partitions
-                .values()
-                .find(|p| p.label != label && p.members.ids.contains(id)),
-            (GroupKind::Group, Some(ex)) => inv.groups.values().find(|g| {
-                g.label != label
-                    && g.exclusive_group.as_deref() == Some(ex)
-                    && g.members.ids.contains(id)
-            }),
-            (GroupKind::Group, None) => None,
-        };
-        if let Some(other) = clash {
-            return Err(ApplyError::Conflict(match kind {
-                GroupKind::Partition => format!("{id} is already in partition {}", other.label),
-                GroupKind::Group => format!(
-                    "{id} is already in group {} of exclusive group {}",
-                    other.label,
-                    exclusive.unwrap_or_default()
-                ),
-            }));
-        }
-    }
-    Ok(())
-}
-
-fn create_group(
-    inv: &mut Inventory,
-    kind: GroupKind,
-    mut group: Group,
-) -> Result<usize, ApplyError> {
-    if inv.sets(kind).contains_key(&group.label) {
-        return Err(ApplyError::Conflict(format!(
-            "{} already exists",
-            group.label
-        )));
-    }
-    group.members.ids = sorted_unique(std::mem::take(&mut group.members.ids));
-    check_members(
-        inv,
-        kind,
-        &group.label,
-        group.exclusive_group.as_deref(),
-        &group.members.ids,
-    )?;
-    inv.sets_mut(kind).insert(group.label.clone(), group);
-    Ok(1)
 }

@@ -3,6 +3,8 @@
 //! state on every replica, and the revision counts every applied command.
 
 mod apply;
+mod apply_endpoints;
+mod apply_sets;
 mod command;
 mod query;
 mod state;
