@@ -171,6 +171,7 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
     rc.election_timeout_max = Duration::from_millis(t.election_timeout_max_ms);
     rc.snapshot_logs_since_last = t.snapshot_logs_since_last;
     rc.max_logs_kept_after_snapshot = t.max_logs_kept_after_snapshot;
+    rc.op_timeout = config.quorum_timeout;
     let replica = Replica::start(rc, Inventory::default(), Transport::Grpc).await?;
 
     let (stop, stop_rx) = watch::channel(false);

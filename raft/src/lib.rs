@@ -19,6 +19,7 @@ mod config;
 mod error;
 pub mod grpc;
 mod mem_store;
+mod read_barrier;
 mod replica;
 mod router;
 mod sled_store;

@@ -14,6 +14,7 @@ use crate::config::{RaftConfig, Storage, Transport};
 use crate::error::{RaftError, WriteError};
 use crate::grpc::{GrpcNetworkFactory, RaftGrpcService, RaftServiceServer};
 use crate::mem_store::MemLogStore;
+use crate::read_barrier::ReadBarrier;
 use crate::router::Router;
 use crate::sled_store::{self, SledHandle};
 use crate::sm_store::{SharedState, SmStore, read_lock};
@@ -29,6 +30,7 @@ struct Inner<S: StateMachine> {
     router: Option<Router>,
     op_timeout: Duration,
     catch_up_timeout: Duration,
+    reads: ReadBarrier,
     span: tracing::Span,
 }
 
@@ -125,6 +127,22 @@ impl<S: StateMachine> Replica<S> {
             }
         };
         span.in_scope(|| tracing::info!(node = %cfg.node, "raft replica started"));
+        let reads = {
+            let (raft, limit, span) = (raft.clone(), cfg.op_timeout, span.clone());
+            ReadBarrier::new(Arc::new(move || {
+                let (raft, span) = (raft.clone(), span.clone());
+                Box::pin(async move {
+                    match tokio::time::timeout(limit, raft.ensure_linearizable().instrument(span))
+                        .await
+                    {
+                        Ok(res) => res.map(|_| ()).map_err(WriteError::from),
+                        Err(_) => Err(WriteError::Unavailable(format!(
+                            "linearizable read timed out after {limit:?}"
+                        ))),
+                    }
+                })
+            }))
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 id,
@@ -134,6 +152,7 @@ impl<S: StateMachine> Replica<S> {
                 router,
                 op_timeout: cfg.op_timeout,
                 catch_up_timeout: cfg.catch_up_timeout,
+                reads,
                 span,
             }),
         })
@@ -243,15 +262,10 @@ impl<S: StateMachine> Replica<S> {
     }
 
     /// Read-index barrier: once `Ok`, [`Replica::read`] sees every write acknowledged before
-    /// the call. Only the leader can serve it; followers get `ForwardToLeader`.
+    /// the call. Only the leader can serve it; followers get `ForwardToLeader`. Concurrent
+    /// calls share heartbeat rounds (see `read_barrier`).
     pub async fn ensure_linearizable(&self) -> Result<(), WriteError> {
-        self.bounded(
-            "linearizable read",
-            self.inner.op_timeout,
-            self.inner.raft.ensure_linearizable(),
-        )
-        .await
-        .map(|_| ())
+        self.inner.reads.wait().await
     }
 
     /// Runs `f` on the local applied state (stale unless after `ensure_linearizable`).

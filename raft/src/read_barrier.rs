@@ -1,0 +1,176 @@
+//! Coalesced read-index rounds. openraft 0.9 confirms leadership with a heartbeat round per
+//! `ensure_linearizable` call; under many concurrent readers that is one round per read.
+//! Here one round serves every read that arrived before it *started* (a round already in
+//! flight may have taken its read index before a newcomer's request, so the newcomer waits for
+//! the next one): linearizable, with at most two rounds outstanding however many readers.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures::future::BoxFuture;
+use tokio::sync::watch;
+
+use crate::error::WriteError;
+
+/// One read-index round: confirm leadership and wait until the read index is applied.
+pub(crate) type Round = Arc<dyn Fn() -> BoxFuture<'static, Result<(), WriteError>> + Send + Sync>;
+
+#[derive(Clone)]
+struct Done {
+    /// The last completed round (rounds are numbered from 1).
+    round: u64,
+    result: Result<(), WriteError>,
+}
+
+struct Schedule {
+    /// The number the next round to start will take.
+    next: u64,
+    /// A reader is waiting for a round that has not started yet.
+    wanted: bool,
+    /// A runner task is active.
+    running: bool,
+}
+
+struct Shared {
+    schedule: Mutex<Schedule>,
+    done: watch::Sender<Done>,
+    round: Round,
+}
+
+/// Coalesces concurrent read barriers into shared rounds.
+#[derive(Clone)]
+pub(crate) struct ReadBarrier(Arc<Shared>);
+
+impl ReadBarrier {
+    pub(crate) fn new(round: Round) -> Self {
+        let (done, _) = watch::channel(Done {
+            round: 0,
+            result: Ok(()),
+        });
+        ReadBarrier(Arc::new(Shared {
+            schedule: Mutex::new(Schedule {
+                next: 1,
+                wanted: false,
+                running: false,
+            }),
+            done,
+            round,
+        }))
+    }
+
+    /// Wait for a round that started after this call, and return its outcome.
+    pub(crate) async fn wait(&self) -> Result<(), WriteError> {
+        let mut done = self.0.done.subscribe();
+        let mine = {
+            let mut s = self
+                .0
+                .schedule
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            s.wanted = true;
+            if !s.running {
+                s.running = true;
+                // A task, not this future, drives the rounds: a reader that gives up (its
+                // client went away) must not strand the others.
+                tokio::spawn(run(self.0.clone()));
+            }
+            s.next
+        };
+        match done.wait_for(|d| d.round >= mine).await {
+            Ok(d) => d.result.clone(),
+            Err(_) => Err(WriteError::Unavailable(
+                "the replica is shutting down".into(),
+            )),
+        }
+    }
+}
+
+async fn run(shared: Arc<Shared>) {
+    loop {
+        let round = {
+            let mut s = shared
+                .schedule
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if !s.wanted {
+                s.running = false;
+                return;
+            }
+            s.wanted = false;
+            s.next += 1;
+            s.next - 1
+        };
+        let result = (shared.round)().await;
+        shared.done.send_replace(Done { round, result });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn concurrent_readers_share_rounds() {
+        let rounds = Arc::new(AtomicU32::new(0));
+        let counter = rounds.clone();
+        let barrier = ReadBarrier::new(Arc::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(())
+            })
+        }));
+        let readers: Vec<_> = (0..100)
+            .map(|_| {
+                let b = barrier.clone();
+                tokio::spawn(async move { b.wait().await })
+            })
+            .collect();
+        for r in readers {
+            assert_eq!(r.await.expect("reader task"), Ok(()));
+        }
+        let n = rounds.load(Ordering::SeqCst);
+        assert!(
+            (1..=3).contains(&n),
+            "100 concurrent readers took {n} rounds"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reader_never_uses_a_round_that_started_before_it() {
+        // The round records how many readers had arrived when it started.
+        let arrived = Arc::new(AtomicU32::new(0));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (a, s) = (arrived.clone(), seen.clone());
+        let barrier = ReadBarrier::new(Arc::new(move || {
+            let at_start = a.load(Ordering::SeqCst);
+            s.lock().expect("lock").push(at_start);
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                Ok(())
+            })
+        }));
+        for i in 1..=5u32 {
+            arrived.store(i, Ordering::SeqCst);
+            barrier.wait().await.expect("round");
+            let starts = seen.lock().expect("lock").clone();
+            assert!(
+                starts.last().is_some_and(|&n| n >= i),
+                "reader {i} served by {starts:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn errors_reach_the_readers_of_that_round() {
+        let barrier = ReadBarrier::new(Arc::new(|| {
+            Box::pin(async { Err(WriteError::Unavailable("no quorum".into())) })
+        }));
+        assert_eq!(
+            barrier.wait().await,
+            Err(WriteError::Unavailable("no quorum".into()))
+        );
+    }
+}
