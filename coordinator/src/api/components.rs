@@ -72,15 +72,7 @@ pub(super) fn role_change(role: &str, sub_role: Option<&str>) -> Result<Componen
 
 /// Check a component from a request body and fill in what SMD derives; `at` names it in errors.
 fn validate(mut c: Component, at: &str) -> Result<Component, ApiError> {
-    let derived = c.id.hms_type();
-    if let Some(t) = c.r#type
-        && t != derived
-    {
-        return Err(ApiError::BadRequest(format!(
-            "{at}.Type: {t} does not match ID {} (a {derived})",
-            c.id
-        )));
-    }
+    let derived = super::derived_type(at, &c.id, c.r#type)?;
     if c.state.is_none() {
         return Err(ApiError::BadRequest(format!(
             "{at}.State: missing (required for component {})",

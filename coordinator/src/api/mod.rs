@@ -58,6 +58,21 @@ fn deleted(count: usize) -> Json<Message> {
     Json(Message { code: 0, message })
 }
 
+/// The HMS type a record's xname implies; a `Type` given in the body must agree with it.
+fn derived_type(
+    at: &str,
+    id: &cairn_protocols::Xname,
+    given: Option<cairn_protocols::HmsType>,
+) -> Result<cairn_protocols::HmsType, ApiError> {
+    let derived = id.hms_type();
+    match given {
+        Some(t) if t != derived => Err(ApiError::BadRequest(format!(
+            "{at}.Type: {t} does not match ID {id} (a {derived})"
+        ))),
+        _ => Ok(derived),
+    }
+}
+
 /// Wall-clock time for records' `LastUpdate`, fixed at proposal so every replica stores the same.
 fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()

@@ -33,16 +33,7 @@ fn decode_error(e: cairn_protocols::DecodeError) -> ApiError {
 }
 
 fn check_endpoint(ep: &mut RedfishEndpoint, at: &str) -> Result<(), ApiError> {
-    let derived = ep.id.hms_type();
-    if let Some(t) = ep.r#type
-        && t != derived
-    {
-        return Err(ApiError::BadRequest(format!(
-            "{at}.Type: {t} does not match ID {} (a {derived})",
-            ep.id
-        )));
-    }
-    ep.r#type = Some(derived);
+    ep.r#type = Some(super::derived_type(at, &ep.id, ep.r#type)?);
     if ep.fqdn.as_deref().is_none_or(str::is_empty)
         && ep.hostname.as_deref().is_none_or(str::is_empty)
         && ep.ip_address.is_none()
