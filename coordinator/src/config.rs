@@ -179,3 +179,55 @@ impl Config {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, text).expect("write");
+        Config::from_file(&path)
+    }
+
+    #[test]
+    fn a_full_file_loads() {
+        let c = parse(
+            "node_id = 2\ndata_dir = \"/d\"\napi_listen = \"127.0.0.1:1\"\njoin = \"http://h:1\"\n\
+             quorum_timeout = 1500\n[raft]\nheartbeat_ms = 50\nelection_timeout_min_ms = 200\n\
+             election_timeout_max_ms = 400\n",
+        )
+        .expect("valid");
+        assert_eq!(c.node_id, 2);
+        assert_eq!(c.quorum_timeout, Duration::from_millis(1500));
+        assert_eq!(c.raft.heartbeat_ms, 50);
+        assert_eq!(c.raft.snapshot_logs_since_last, 5_000, "unset keys keep defaults");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_naming_them() {
+        let e = parse("node_id = 1\ndata_dir = \"/d\"\nheartbeat_ms = 5\n").expect_err("unknown");
+        assert!(format!("{:?}", e).contains("heartbeat_ms"), "{e:?}");
+        let e = parse("node_id = \"one\"\ndata_dir = \"/d\"\n").expect_err("type");
+        assert!(format!("{:?}", e).contains("node_id"), "{e:?}");
+        let e = parse("node_id = 1\ndata_dir = \"/d\"\napi_listen = \"nowhere\"\n").expect_err("addr");
+        assert!(format!("{:?}", e).contains("api_listen"), "{e:?}");
+    }
+
+    #[test]
+    fn contradictions_are_refused() {
+        let mut c = Config::new(1, "/d");
+        c.bootstrap = true;
+        c.join = Some("http://h:1".into());
+        assert!(c.validate().is_err());
+        let mut c = Config::new(0, "/d");
+        assert!(c.validate().is_err(), "node id 0");
+        c.node_id = 1;
+        c.join = Some("h:1".into());
+        assert!(matches!(c.validate(), Err(ConfigError::Invalid(m)) if m.contains("http://")));
+        let mut c = Config::new(1, "/d");
+        c.raft.election_timeout_min_ms = c.raft.heartbeat_ms;
+        assert!(c.validate().is_err(), "elections faster than heartbeats");
+    }
+}
