@@ -178,7 +178,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     m.revision
         .set(as_gauge(Some(state.replica().read(|inv| inv.revision()))));
     m.lag.clear();
-    for member in &s.members {
+    for member in s.members.iter().filter(|m| m.id != s.id) {
         if let Some(lag) = member.lag {
             m.lag
                 .get_or_create(&FollowerLabels {
