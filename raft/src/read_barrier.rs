@@ -4,12 +4,16 @@
 //! flight may have taken its read index before a newcomer's request, so the newcomer waits for
 //! the next one): linearizable, with at most two rounds outstanding however many readers.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::error::WriteError;
+use crate::typ::Raft;
 
 /// One read-index round: confirm leadership and wait until the read index is applied.
 pub(crate) type Round = Arc<dyn Fn() -> BoxFuture<'static, Result<(), WriteError>> + Send + Sync>;
@@ -102,6 +106,59 @@ async fn run(shared: Arc<Shared>) {
         let result = (shared.round)().await;
         shared.done.send_replace(Done { round, result });
     }
+}
+
+/// The rounds of a replica: openraft's read index, plus a fence for a leader restored from
+/// disk. openraft 0.9 restores a replica that led before a restart as leader of its old term,
+/// and its read index is then the committed index read from disk, which may predate writes
+/// acknowledged before the crash. Every write it acknowledged in that term is in its own log
+/// (a leader never truncates it), so while it still leads that term a read also waits until
+/// its applied index reaches its last log index at startup; it can commit those entries itself.
+/// `restored` is that (term, last log index), from storage before openraft started.
+pub(crate) fn for_raft(
+    raft: &Raft,
+    restored: Option<(u64, u64)>,
+    limit: Duration,
+    span: tracing::Span,
+) -> ReadBarrier {
+    let (term, last) = restored.unwrap_or((0, 0));
+    let fence = Arc::new(AtomicU64::new(last));
+    let raft = raft.clone();
+    ReadBarrier::new(Arc::new(move || {
+        let (raft, fence, span) = (raft.clone(), fence.clone(), span.clone());
+        Box::pin(
+            async move {
+                let round = async {
+                    raft.ensure_linearizable().await.map_err(WriteError::from)?;
+                    let fence_at = fence.load(Ordering::Acquire);
+                    if fence_at > 0 {
+                        let mut m = raft.metrics();
+                        let moved_on = m
+                            .wait_for(|m| {
+                                m.current_term != term
+                                    || m.last_applied.is_some_and(|l| l.index >= fence_at)
+                            })
+                            .await
+                            .map(|m| m.current_term != term)
+                            .map_err(|_| WriteError::Unavailable("raft stopped".into()))?;
+                        if moved_on {
+                            // Leadership moved on: a new term's read index covers the old log.
+                            raft.ensure_linearizable().await.map_err(WriteError::from)?;
+                        }
+                        fence.store(0, Ordering::Release);
+                    }
+                    Ok(())
+                };
+                match tokio::time::timeout(limit, round).await {
+                    Ok(res) => res,
+                    Err(_) => Err(WriteError::Unavailable(format!(
+                        "linearizable read timed out after {limit:?}"
+                    ))),
+                }
+            }
+            .instrument(span),
+        )
+    }))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::config::{RaftConfig, Storage, Transport};
 use crate::error::{RaftError, WriteError};
 use crate::grpc::{GrpcNetworkFactory, RaftGrpcService, RaftServiceServer};
 use crate::mem_store::MemLogStore;
-use crate::read_barrier::ReadBarrier;
+use crate::read_barrier::{self, ReadBarrier};
 use crate::router::Router;
 use crate::sled_store::{self, SledHandle};
 use crate::sm_store::{SharedState, SmStore, read_lock};
@@ -83,6 +83,36 @@ where
     }
 }
 
+/// If this replica led before it stopped (its stored vote is its own, committed), the term it
+/// led and its last log index: see `read_barrier::for_raft` for why reads need them.
+async fn restored_leadership(
+    id: NodeId,
+    log: &mut LogChoice,
+) -> Result<Option<(u64, u64)>, RaftError> {
+    async fn from<L: RaftLogStorage<TypeConfig>>(
+        id: NodeId,
+        log: &mut L,
+    ) -> Result<Option<(u64, u64)>, openraft::StorageError<NodeId>> {
+        let Some(vote) = log.read_vote().await? else {
+            return Ok(None);
+        };
+        if !(vote.committed && vote.leader_id.node_id == id) {
+            return Ok(None);
+        }
+        let last = log
+            .get_log_state()
+            .await?
+            .last_log_id
+            .map_or(0, |l| l.index);
+        Ok(Some((vote.leader_id.term, last)))
+    }
+    let res = match log {
+        LogChoice::Mem(l) => from(id, l).await,
+        LogChoice::Sled(l) => from(id, l).await,
+    };
+    res.map_err(|e| RaftError::Storage(Box::new(e)))
+}
+
 impl<S: StateMachine> Replica<S> {
     /// Starts a replica: opens storage (restoring the persisted snapshot with sled), starts
     /// openraft and, with [`Transport::InProcess`], registers on the router.
@@ -108,6 +138,8 @@ impl<S: StateMachine> Replica<S> {
                 (LogChoice::Sled(log), sm, Some(handle))
             }
         };
+        let mut log = log;
+        let restored = restored_leadership(id, &mut log).await?;
         let state = sm_store.state();
         let (raft, router) = match transport {
             Transport::Grpc => {
@@ -127,22 +159,7 @@ impl<S: StateMachine> Replica<S> {
             }
         };
         span.in_scope(|| tracing::info!(node = %cfg.node, "raft replica started"));
-        let reads = {
-            let (raft, limit, span) = (raft.clone(), cfg.op_timeout, span.clone());
-            ReadBarrier::new(Arc::new(move || {
-                let (raft, span) = (raft.clone(), span.clone());
-                Box::pin(async move {
-                    match tokio::time::timeout(limit, raft.ensure_linearizable().instrument(span))
-                        .await
-                    {
-                        Ok(res) => res.map(|_| ()).map_err(WriteError::from),
-                        Err(_) => Err(WriteError::Unavailable(format!(
-                            "linearizable read timed out after {limit:?}"
-                        ))),
-                    }
-                })
-            }))
-        };
+        let reads = read_barrier::for_raft(&raft, restored, cfg.op_timeout, span.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 id,

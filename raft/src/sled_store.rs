@@ -200,12 +200,10 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        // Durable before the entries are applied and acknowledged: openraft 0.9 restores a
-        // restarted leader in its old term, where the read index is this committed index. A
-        // stale one would let a linearizable read after a full-cluster restart miss a write
-        // that was acknowledged before it.
-        self.put_meta(KEY_COMMITTED, &committed)?;
-        self.flush().await
+        // Not flushed on its own (the next append's flush carries it): a stale value only means
+        // re-learning it from the leader. The one place it would matter, a leader restored in
+        // its old term, first calls an election (see `Replica::start`).
+        self.put_meta(KEY_COMMITTED, &committed)
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
