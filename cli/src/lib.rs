@@ -3,6 +3,7 @@
 //!
 //! `main.rs` only parses, sets up logging and calls [`run`].
 
+pub mod bench;
 pub mod client;
 pub mod cmd;
 pub mod demo;
@@ -81,6 +82,9 @@ pub enum Command {
     Replica(cmd::replica::ReplicaCmd),
     /// 3 local replicas, a sample inventory, the leader killed: nothing lost.
     Demo(demo::DemoArgs),
+    /// Benchmarks against a local cluster, compared with etcd in the same run.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
 }
 
 impl Cli {
@@ -126,6 +130,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cluster(c) => cmd::cluster::run(&ctx()?, c).await,
         Command::Replica(c) => cmd::replica::run(c).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Bench(c) => bench::run(c).await,
     }
 }
 

@@ -202,7 +202,10 @@ mod tests {
         assert_eq!(c.node_id, 2);
         assert_eq!(c.quorum_timeout, Duration::from_millis(1500));
         assert_eq!(c.raft.heartbeat_ms, 50);
-        assert_eq!(c.raft.snapshot_logs_since_last, 5_000, "unset keys keep defaults");
+        assert_eq!(
+            c.raft.snapshot_logs_since_last, 5_000,
+            "unset keys keep defaults"
+        );
     }
 
     #[test]
@@ -211,7 +214,8 @@ mod tests {
         assert!(format!("{:?}", e).contains("heartbeat_ms"), "{e:?}");
         let e = parse("node_id = \"one\"\ndata_dir = \"/d\"\n").expect_err("type");
         assert!(format!("{:?}", e).contains("node_id"), "{e:?}");
-        let e = parse("node_id = 1\ndata_dir = \"/d\"\napi_listen = \"nowhere\"\n").expect_err("addr");
+        let e =
+            parse("node_id = 1\ndata_dir = \"/d\"\napi_listen = \"nowhere\"\n").expect_err("addr");
         assert!(format!("{:?}", e).contains("api_listen"), "{e:?}");
     }
 
