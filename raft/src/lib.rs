@@ -15,6 +15,7 @@
 // dictate them; boxing them at our private helpers would only move the copies around.
 #![allow(clippy::result_large_err)]
 
+mod batcher;
 mod config;
 mod error;
 pub mod grpc;

@@ -10,6 +10,7 @@ use openraft::{ChangeMembers, RaftNetworkFactory};
 use tokio::sync::{Mutex, watch};
 use tracing::Instrument;
 
+use crate::batcher::Batcher;
 use crate::config::{RaftConfig, Storage, Transport};
 use crate::error::{RaftError, WriteError};
 use crate::grpc::{GrpcNetworkFactory, RaftGrpcService, RaftServiceServer};
@@ -19,8 +20,9 @@ use crate::router::Router;
 use crate::sled_store::{self, SledHandle};
 use crate::sm_store::{SharedState, SmStore, read_lock};
 use crate::status::ClusterStatus;
-use crate::typ::{AppRequest, Raft, TypeConfig};
+use crate::typ::{Raft, TypeConfig};
 use crate::{Node, NodeId, StateMachine};
+use serde_bytes::ByteBuf;
 
 struct Inner<S: StateMachine> {
     id: NodeId,
@@ -31,6 +33,7 @@ struct Inner<S: StateMachine> {
     op_timeout: Duration,
     catch_up_timeout: Duration,
     reads: ReadBarrier,
+    writes: Batcher,
     span: tracing::Span,
 }
 
@@ -159,6 +162,7 @@ impl<S: StateMachine> Replica<S> {
             }
         };
         span.in_scope(|| tracing::info!(node = %cfg.node, "raft replica started"));
+        let writes = Batcher::spawn(raft.clone(), cfg.op_timeout, span.clone());
         let reads = read_barrier::for_raft(&raft, restored, cfg.op_timeout, span.clone());
         Ok(Self {
             inner: Arc::new(Inner {
@@ -170,6 +174,7 @@ impl<S: StateMachine> Replica<S> {
                 op_timeout: cfg.op_timeout,
                 catch_up_timeout: cfg.catch_up_timeout,
                 reads,
+                writes,
                 span,
             }),
         })
@@ -267,14 +272,8 @@ impl<S: StateMachine> Replica<S> {
     pub async fn write(&self, cmd: S::Command) -> Result<S::Response, WriteError> {
         let bytes = rmp_serde::to_vec_named(&cmd)
             .map_err(|e| WriteError::Internal(format!("cannot encode command: {e}")))?;
-        let resp = self
-            .bounded(
-                "write",
-                self.inner.op_timeout,
-                self.inner.raft.client_write(AppRequest(bytes)),
-            )
-            .await?;
-        rmp_serde::from_slice(&resp.data.0)
+        let resp = self.inner.writes.propose(ByteBuf::from(bytes)).await?;
+        rmp_serde::from_slice(&resp)
             .map_err(|e| WriteError::Internal(format!("cannot decode response: {e}")))
     }
 

@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{EntryPayload, RaftSnapshotBuilder, StorageIOError};
+use serde_bytes::ByteBuf;
 
 use crate::StateMachine;
 use crate::sled_store::SnapshotPersist;
@@ -135,13 +136,17 @@ fn apply_one<S: StateMachine>(
             st.last_membership = StoredMembership::new(Some(entry.log_id), m);
             Ok(AppResponse::default())
         }
-        EntryPayload::Normal(req) => {
-            let cmd: S::Command = rmp_serde::from_slice(&req.0)
-                .map_err(|e| StorageIOError::apply(entry.log_id, io_err(e)))?;
-            let resp = st.sm.apply(cmd);
-            let bytes = rmp_serde::to_vec_named(&resp)
-                .map_err(|e| StorageIOError::apply(entry.log_id, io_err(e)))?;
-            Ok(AppResponse(bytes))
+        EntryPayload::Normal(batch) => {
+            let mut responses = Vec::with_capacity(batch.0.len());
+            for encoded in batch.0 {
+                let cmd: S::Command = rmp_serde::from_slice(&encoded)
+                    .map_err(|e| StorageIOError::apply(entry.log_id, io_err(e)))?;
+                let resp = st.sm.apply(cmd);
+                let bytes = rmp_serde::to_vec_named(&resp)
+                    .map_err(|e| StorageIOError::apply(entry.log_id, io_err(e)))?;
+                responses.push(ByteBuf::from(bytes));
+            }
+            Ok(AppResponse(responses))
         }
     }
 }

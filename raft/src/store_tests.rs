@@ -74,7 +74,9 @@ async fn run<L: RaftLogStorage<crate::TypeConfig>>(
                 let batch: Vec<Entry> = (start..start + u64::from(*n))
                     .map(|i| Entry {
                         log_id: log_id(m.term, i),
-                        payload: EntryPayload::Normal(AppRequest(i.to_le_bytes().to_vec())),
+                        payload: EntryPayload::Normal(AppRequest(vec![
+                            serde_bytes::ByteBuf::from(i.to_le_bytes().to_vec()),
+                        ])),
                     })
                     .collect();
                 store

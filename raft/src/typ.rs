@@ -3,18 +3,21 @@
 use std::io::Cursor;
 
 use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
 
 use crate::{Node, NodeId};
 
-/// An encoded application command (MessagePack of `S::Command`), the Raft log payload.
+/// The Raft log payload: a batch of encoded application commands (each the MessagePack of an
+/// `S::Command`), applied in order. openraft 0.9 appends and flushes each client write on its
+/// own, so one entry carrying every write queued meanwhile is what lets one fsync serve many.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppRequest(#[serde(with = "serde_bytes")] pub Vec<u8>);
+pub struct AppRequest(pub Vec<ByteBuf>);
 
-/// An encoded application response (MessagePack of `S::Response`).
+/// The encoded responses (MessagePack of each `S::Response`) of a batch, in command order.
 ///
 /// Blank and membership entries produce an empty response.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppResponse(#[serde(with = "serde_bytes")] pub Vec<u8>);
+pub struct AppResponse(pub Vec<ByteBuf>);
 
 openraft::declare_raft_types!(
     /// The openraft type configuration of Cairn.

@@ -86,3 +86,42 @@ async fn three_replicas_replicate_and_forward() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn concurrent_writes_are_batched_and_each_gets_its_own_response() -> anyhow::Result<()> {
+    let c = Cluster::start(3, |_| {}).await?;
+    let leader = c.wait_leader(None).await?;
+    let before = c.get(leader).status().last_applied.unwrap_or(0);
+    let writers: Vec<_> = (0..300)
+        .map(|i| {
+            let l = c.get(leader).clone();
+            tokio::spawn(async move { l.write(set("same", i.to_string())).await })
+        })
+        .collect();
+    // Every write replaces the previous value: the previous values returned, plus the final
+    // value, are each value exactly once (and one None for the first write).
+    let mut seen = Vec::new();
+    for w in writers {
+        seen.push(w.await??);
+    }
+    let last = c.get(leader).read(|kv| kv.map.get("same").cloned());
+    seen.push(last);
+    assert_eq!(
+        seen.iter().filter(|v| v.is_none()).count(),
+        1,
+        "one first write"
+    );
+    let mut values: Vec<u32> = seen
+        .iter()
+        .flatten()
+        .map(|v| v.parse())
+        .collect::<Result<_, _>>()?;
+    values.sort_unstable();
+    assert_eq!(values, (0..300).collect::<Vec<_>>());
+    let entries = c.get(leader).status().last_applied.unwrap_or(0) - before;
+    assert!(
+        entries < 300,
+        "300 concurrent writes took {entries} log entries: not batched"
+    );
+    Ok(())
+}
