@@ -85,9 +85,14 @@ pub struct RaftTuning {
 impl Default for RaftTuning {
     fn default() -> Self {
         Self {
+            // A follower that heard from a leader campaigns after openraft's leader lease (the
+            // maximum election timeout) plus a random election timeout: 650-800 ms of silence,
+            // six or more missed heartbeats, so failover stays under a second without spurious
+            // elections. The heartbeat interval is also openraft's per-AppendEntries timeout,
+            // so it must not be much shorter.
             heartbeat_ms: 100,
-            election_timeout_min_ms: 400,
-            election_timeout_max_ms: 800,
+            election_timeout_min_ms: 250,
+            election_timeout_max_ms: 400,
             snapshot_logs_since_last: 5_000,
             max_logs_kept_after_snapshot: 1_000,
         }

@@ -16,8 +16,9 @@ use crate::typ::{AppRequest, Raft};
 
 /// Commands per entry at most.
 const MAX_BATCH: usize = 1024;
-/// Bytes per entry at most (a single larger command still goes alone).
-const MAX_BATCH_BYTES: usize = 4 << 20;
+/// Bytes per entry at most (a single larger command still goes alone). Entries are replicated
+/// within one heartbeat interval (see `config::MAX_PAYLOAD_ENTRIES`), so they stay modest.
+pub(crate) const MAX_BATCH_BYTES: usize = 1 << 20;
 /// Batches proposed and not yet applied: enough to keep openraft's queue fed while the next
 /// batch forms, few enough that batches stay large under load.
 const IN_FLIGHT: usize = 2;

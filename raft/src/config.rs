@@ -51,6 +51,9 @@ pub struct RaftConfig {
     pub install_snapshot_timeout: Duration,
 }
 
+/// Log entries per AppendEntries RPC at most.
+const MAX_PAYLOAD_ENTRIES: u64 = 8;
+
 impl RaftConfig {
     /// A configuration with the default timings.
     pub fn new(node_id: NodeId, node: Node, storage: Storage) -> Self {
@@ -80,6 +83,10 @@ impl RaftConfig {
             install_snapshot_timeout: ms(self.install_snapshot_timeout),
             snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(self.snapshot_logs_since_last),
             max_in_snapshot_log_to_keep: self.max_logs_kept_after_snapshot,
+            // openraft bounds each AppendEntries by the heartbeat interval, and an entry is a
+            // batch of writes (up to `batcher::MAX_BATCH_BYTES`): a lagging follower must be
+            // able to take one payload well within that, or catching up would retry forever.
+            max_payload_entries: MAX_PAYLOAD_ENTRIES,
             ..Default::default()
         }
         .validate()

@@ -25,8 +25,9 @@ use tokio::sync::mpsc;
 use crate::RaftError;
 use crate::typ::{Entry, LogId, LogState, SnapshotMeta, StorageError, TypeConfig, Vote, io_err};
 
-/// sled page cache size: keeps replica memory modest.
-const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
+/// sled page cache size. The log is read near its tail (replication, apply) and the snapshot
+/// blob only when a follower needs it, so a small cache costs little and keeps replicas lean.
+const CACHE_CAPACITY: u64 = 16 * 1024 * 1024;
 /// How long to wait for a previous instance (same process) to release the database lock.
 const OPEN_RETRY: Duration = Duration::from_secs(5);
 
