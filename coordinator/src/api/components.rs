@@ -17,7 +17,7 @@ use super::{Message, deleted};
 use crate::inventory::{Command, ComponentChange, ComponentFilter};
 
 /// Roles SMD knows by default; input is matched case-insensitively and stored in this spelling.
-const ROLES: &[&str] = &[
+pub(super) const ROLES: &[&str] = &[
     "Compute",
     "Service",
     "System",
@@ -26,7 +26,7 @@ const ROLES: &[&str] = &[
     "Management",
 ];
 /// Subroles SMD knows by default.
-const SUBROLES: &[&str] = &[
+pub(super) const SUBROLES: &[&str] = &[
     "Master",
     "Worker",
     "Storage",

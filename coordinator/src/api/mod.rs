@@ -14,6 +14,7 @@ mod memberships;
 pub mod metrics;
 mod partitions;
 mod redfish;
+mod service;
 pub mod state;
 
 use axum::Json;
@@ -96,6 +97,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(redfish::routes())
         .merge(groups::routes())
         .merge(cluster::routes())
+        .merge(service::routes())
         .routes(utoipa_axum::routes!(metrics::metrics))
 }
 
@@ -117,6 +119,13 @@ pub fn router(state: AppState) -> axum::Router {
             }),
         )
         .fallback(|| async { ApiError::NotFound("no such API path".into()) })
+        .method_not_allowed_fallback(|req: Request| async move {
+            ApiError::MethodNotAllowed(format!(
+                "{} is not allowed on {}",
+                req.method(),
+                req.uri().path()
+            ))
+        })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -208,3 +208,41 @@ async fn oversized_bodies_are_refused() {
     let r = app.raw("POST", "/hsm/v2/State/Components", Some(ok)).await;
     assert_eq!(r.status, 204, "{}", r.body);
 }
+
+#[tokio::test]
+async fn smd_service_endpoints_answer_like_smd() {
+    let app = App::start().await;
+    let ready = app.get_ok("/hsm/v2/service/ready").await;
+    assert_eq!(ready["code"], 0);
+    let r = app.raw("GET", "/hsm/v2/service/liveness", None).await;
+    assert_eq!(r.status, 204);
+    let all = app.get_ok("/hsm/v2/service/values").await;
+    for key in [
+        "Arch", "Class", "Flag", "NetType", "Role", "SubRole", "State", "Type",
+    ] {
+        assert!(
+            all[key].as_array().is_some_and(|v| !v.is_empty()),
+            "{key}: {all}"
+        );
+    }
+    assert!(
+        all["State"]
+            .as_array()
+            .is_some_and(|v| v.contains(&"Ready".into()))
+    );
+    let roles = app.get_ok("/hsm/v2/service/values/role").await;
+    assert_eq!(roles.as_object().map(|o| o.len()), Some(1));
+    assert!(
+        roles["Role"]
+            .as_array()
+            .is_some_and(|v| v.contains(&"Compute".into()))
+    );
+    app.refuse(
+        "GET",
+        "/hsm/v2/service/values/colour",
+        None,
+        404,
+        &["colour"],
+    )
+    .await;
+}

@@ -868,4 +868,10 @@ async fn unknown_paths_and_methods() {
     .await;
     let r = app.raw("PUT", BASE, Some(b"{}".to_vec())).await;
     assert_eq!(r.status, 405, "{}", r.body);
+    assert_eq!(r.body["status"], 405, "a problem body: {}", r.body);
+    assert!(
+        r.body["detail"].as_str().is_some_and(|d| d.contains("PUT")),
+        "{}",
+        r.body
+    );
 }

@@ -19,6 +19,7 @@ fn fill(path: &str) -> String {
         ("{partition_name}", "p1"),
         ("{nid}", "1"),
         ("{id}", "2"),
+        ("{kind}", "role"),
     ] {
         out = out.replace(param, value);
     }
@@ -87,6 +88,10 @@ async fn every_documented_route_is_served() {
 
 /// The SMD routes (BEHAVIOUR.md §1.1) Cairn implements.
 const SMD: &[(&str, &str)] = &[
+    ("GET", "/service/ready"),
+    ("GET", "/service/liveness"),
+    ("GET", "/service/values"),
+    ("GET", "/service/values/{kind}"),
     ("GET", "/State/Components"),
     ("POST", "/State/Components"),
     ("DELETE", "/State/Components"),
