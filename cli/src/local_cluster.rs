@@ -12,20 +12,12 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use serde::Deserialize;
+use cairn_coordinator::Endpoints;
+use cairn_coordinator::api::ClusterView;
 use tokio::process::{Child, Command};
 
 use crate::client::Client;
-use crate::cmd::cluster::ClusterStatus;
-
-/// What a started replica writes to `<data-dir>/endpoints.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub struct Endpoints {
-    /// REST API address.
-    pub api: SocketAddr,
-    /// Raft address.
-    pub raft: SocketAddr,
-}
+use crate::cmd::cluster::{fetch_status, voters};
 
 /// One replica process.
 #[derive(Debug)]
@@ -244,9 +236,9 @@ impl LocalCluster {
     }
 
     /// Ask running replicas for the cluster status until `check` accepts one.
-    pub async fn wait_status<F>(&self, what: &str, check: F) -> anyhow::Result<ClusterStatus>
+    pub async fn wait_status<F>(&self, what: &str, check: F) -> anyhow::Result<ClusterView>
     where
-        F: Fn(&ClusterStatus) -> bool,
+        F: Fn(&ClusterView) -> bool,
     {
         let clients: Vec<Client> = self
             .running()
@@ -261,7 +253,7 @@ impl LocalCluster {
             async move {
                 let mut last = None;
                 for c in &clients {
-                    match ClusterStatus::fetch(c).await {
+                    match fetch_status(c).await {
                         Ok(s) if check(&s) && s.leader.is_some_and(|l| running.contains(&l)) => {
                             return Ok(Some(s));
                         }
@@ -279,8 +271,8 @@ impl LocalCluster {
     }
 
     /// Wait until a running leader sees `n` voters.
-    pub async fn wait_for_voters(&self, n: usize) -> anyhow::Result<ClusterStatus> {
-        self.wait_status(&format!("{n} voting replicas"), |s| s.voters() >= n)
+    pub async fn wait_for_voters(&self, n: usize) -> anyhow::Result<ClusterView> {
+        self.wait_status(&format!("{n} voting replicas"), |s| voters(s) >= n)
             .await
     }
 
@@ -318,7 +310,7 @@ impl LocalCluster {
     }
 
     /// Wait until a running leader reports replica `id` as a voter with no lag.
-    pub async fn wait_caught_up(&self, id: u64) -> anyhow::Result<ClusterStatus> {
+    pub async fn wait_caught_up(&self, id: u64) -> anyhow::Result<ClusterView> {
         self.wait_status(&format!("replica {id} to catch up"), |s| {
             s.members
                 .iter()

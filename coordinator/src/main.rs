@@ -19,21 +19,8 @@ async fn main() -> anyhow::Result<()> {
     cairn_coordinator::telemetry::init("info,openraft=warn", cli.log_json);
     let config = cli.replica.into_config()?;
     let handle = cairn_coordinator::start(config).await?;
-    tokio::select! {
-        r = shutdown_signal() => r?,
-        // The API server ending on its own is fatal; wait() below reports why.
-        () = std::future::pending::<()>() => {}
-    }
-    handle.shutdown().await?;
-    Ok(())
-}
-
-async fn shutdown_signal() -> anyhow::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
-        _ = term.recv() => {}
-    }
-    tracing::info!("shutting down");
+    handle
+        .run_until(cairn_coordinator::telemetry::shutdown_signal())
+        .await?;
     Ok(())
 }

@@ -14,7 +14,7 @@ pub async fn listen(addr: SocketAddr, what: &str) -> Result<TcpListener, std::io
 
 /// The HTTP client replicas use to reach each other's API (forwarded writes, read indexes,
 /// joins). Timeouts are bounded by the quorum timeout so a dead peer never stalls a request.
-pub fn http_client(timeout: Duration) -> reqwest::Client {
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
     install_crypto_provider();
     reqwest::Client::builder()
         .connect_timeout(timeout.min(Duration::from_secs(2)))
@@ -22,7 +22,6 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
         .pool_max_idle_per_host(64)
         .tcp_nodelay(true)
         .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// rustls needs one process-wide crypto provider; Cairn uses ring everywhere (boringtun and

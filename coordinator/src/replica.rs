@@ -10,6 +10,7 @@ use cairn_raft::{Node, RaftConfig, RaftError, Replica, Storage, Transport};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::api::{self, AddMember, AppState};
 use crate::config::{Config, ConfigError};
@@ -73,17 +74,32 @@ impl Handle {
         &self.replica
     }
 
-    /// Run until the API server stops (after [`Handle::shutdown`] or a fatal error).
-    pub async fn wait(self) -> Result<(), StartError> {
+    /// Serve until `signal` completes (then stop cleanly) or the API server stops on its own
+    /// (then stop and report why): a replica without its API must not linger.
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> Result<(), StartError> {
         let Handle {
             replica,
             stop,
-            api,
+            mut api,
             tasks,
             ..
         } = self;
-        let result = api.await;
-        let _ = stop.send(true);
+        let result = tokio::select! {
+            () = signal => {
+                let _ = stop.send(true);
+                (&mut api).await
+            }
+            ended = &mut api => {
+                let _ = stop.send(true);
+                match ended {
+                    Ok(Ok(())) => Ok(Err(std::io::Error::other("the API server stopped unexpectedly"))),
+                    other => other,
+                }
+            }
+        };
         finish(replica, tasks, result).await
     }
 
@@ -106,19 +122,17 @@ async fn finish(
     tasks: Vec<JoinHandle<()>>,
     result: Result<std::io::Result<()>, tokio::task::JoinError>,
 ) -> Result<(), StartError> {
-    {
-        for t in &tasks {
-            t.abort();
-        }
-        replica.shutdown().await?;
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StartError::Io {
-                context: "API server".into(),
-                source: e,
-            }),
-            Err(e) => Err(StartError::Server(format!("API server task failed: {e}"))),
-        }
+    for t in &tasks {
+        t.abort();
+    }
+    replica.shutdown().await?;
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(StartError::Io {
+            context: "API server".into(),
+            source: e,
+        }),
+        Err(e) => Err(StartError::Server(format!("API server task failed: {e}"))),
     }
 }
 
@@ -132,6 +146,11 @@ fn write_endpoints(dir: &Path, endpoints: &Endpoints) -> Result<(), StartError> 
 
 /// Start a replica: bind, open the Raft store in `data_dir`, serve, and bootstrap or join.
 pub async fn start(config: Config) -> Result<Handle, StartError> {
+    let span = tracing::info_span!("replica", node = config.node_id);
+    start_in_span(config).instrument(span).await
+}
+
+async fn start_in_span(config: Config) -> Result<Handle, StartError> {
     config.validate()?;
     std::fs::create_dir_all(&config.data_dir).map_err(io(format!(
         "creating data dir {}",
@@ -157,8 +176,8 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
             .clone()
             .unwrap_or_else(|| endpoints.api.to_string()),
     };
-    let span = tracing::info_span!("replica", node = config.node_id);
-    let _enter = span.enter();
+    let state_client =
+        |e: reqwest::Error| StartError::Server(format!("cannot build the HTTP client: {e}"));
 
     let mut rc = RaftConfig::new(
         config.node_id,
@@ -173,17 +192,26 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
     rc.max_logs_kept_after_snapshot = t.max_logs_kept_after_snapshot;
     rc.op_timeout = config.quorum_timeout;
     let replica = Replica::start(rc, Inventory::default(), Transport::Grpc).await?;
+    let state = match AppState::new(replica.clone(), config.quorum_timeout) {
+        Ok(state) => state,
+        Err(e) => {
+            replica.shutdown().await?;
+            return Err(state_client(e));
+        }
+    };
 
     let (stop, stop_rx) = watch::channel(false);
     let raft_task = {
         let r = replica.clone();
-        tokio::spawn(async move {
-            if let Err(e) = r.serve_grpc(raft_listener).await {
-                tracing::error!(error = %e, "raft gRPC server stopped");
+        tokio::spawn(
+            async move {
+                if let Err(e) = r.serve_grpc(raft_listener).await {
+                    tracing::error!(error = %e, "raft gRPC server stopped");
+                }
             }
-        })
+            .in_current_span(),
+        )
     };
-    let state = AppState::new(replica.clone(), config.quorum_timeout);
     let api = {
         let mut rx = stop_rx.clone();
         let app = api::service(state);
@@ -195,9 +223,35 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
                 .await
         })
     };
+    let mut handle = Handle {
+        endpoints,
+        replica,
+        stop,
+        api,
+        tasks: vec![raft_task],
+    };
+    // From here on the servers run: a failure must stop them, or a retry in this process
+    // would find its ports and its sled database still held.
+    match join_or_bootstrap(&config, &node, &mut handle, stop_rx).await {
+        Ok(()) => {
+            tracing::info!(api = %endpoints.api, raft = %endpoints.raft, "replica started");
+            Ok(handle)
+        }
+        Err(e) => {
+            let _ = handle.shutdown().await;
+            Err(e)
+        }
+    }
+}
 
+async fn join_or_bootstrap(
+    config: &Config,
+    node: &Node,
+    handle: &mut Handle,
+    stop: watch::Receiver<bool>,
+) -> Result<(), StartError> {
+    let replica = &handle.replica;
     let initialized = replica.is_initialized().await?;
-    let mut tasks = vec![raft_task];
     if config.bootstrap && !initialized {
         tracing::info!("bootstrapping a new cluster");
         replica
@@ -209,7 +263,11 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
             raft_addr: node.raft_addr.clone(),
             api_addr: node.api_addr.clone(),
         };
-        tasks.push(tokio::spawn(join_cluster(url, join, stop_rx)));
+        let client = crate::net::http_client(Duration::from_secs(120))
+            .map_err(|e| StartError::Server(format!("cannot build the HTTP client: {e}")))?;
+        handle.tasks.push(tokio::spawn(
+            join_cluster(client, url, join, stop).in_current_span(),
+        ));
     } else if initialized {
         tracing::info!("resuming with the stored Raft state");
     } else {
@@ -217,22 +275,17 @@ pub async fn start(config: Config) -> Result<Handle, StartError> {
             "not a cluster member yet: start with --bootstrap or --join, or add it with 'cairn cluster add'"
         );
     }
-    write_endpoints(&config.data_dir, &endpoints)?;
-    tracing::info!(api = %endpoints.api, raft = %endpoints.raft, "replica started");
-    drop(_enter);
-    Ok(Handle {
-        endpoints,
-        replica,
-        stop,
-        api,
-        tasks,
-    })
+    write_endpoints(&config.data_dir, &handle.endpoints)
 }
 
 /// Ask a member to add this replica, retrying with backoff until it accepts or we stop:
 /// the member may itself be starting.
-async fn join_cluster(url: String, join: AddMember, mut stop: watch::Receiver<bool>) {
-    let client = crate::net::http_client(Duration::from_secs(120));
+async fn join_cluster(
+    client: reqwest::Client,
+    url: String,
+    join: AddMember,
+    mut stop: watch::Receiver<bool>,
+) {
     let target = format!(
         "{}/apis/cairn/v1/cluster/members",
         url.trim_end_matches('/')

@@ -1,4 +1,5 @@
-//! Logging setup shared by the binaries: `RUST_LOG` filters, human-readable or JSON lines.
+//! What the binaries share at their edge: logging (`RUST_LOG` filters, human-readable or JSON
+//! lines) and the shutdown signal.
 
 use tracing_subscriber::EnvFilter;
 
@@ -14,4 +15,22 @@ pub fn init(default: &str, json: bool) {
     } else {
         builder.try_init()
     };
+}
+
+/// Completes on Ctrl-C or SIGTERM (how systemd and `kill` stop a replica).
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        // Without a SIGTERM handler, Ctrl-C still works.
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    tracing::info!("shutting down");
 }

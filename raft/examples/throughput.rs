@@ -76,7 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (leader, done) = (leader.clone(), done.clone());
             tokio::spawn(async move {
                 while Instant::now() < stop {
-                    if leader.write(vec![7u8; 2048]).await.is_ok() {
+                    if leader.write(&vec![7u8; 2048]).await.is_ok() {
                         done.fetch_add(1, Ordering::Relaxed);
                     }
                 }

@@ -16,9 +16,14 @@ use crate::typ::{AppRequest, Raft};
 
 /// Commands per entry at most.
 const MAX_BATCH: usize = 1024;
-/// Bytes per entry at most (a single larger command still goes alone). Entries are replicated
-/// within one heartbeat interval (see `config::MAX_PAYLOAD_ENTRIES`), so they stay modest.
+/// Bytes of commands batched into one entry at most. Entries are replicated within one
+/// heartbeat interval (openraft's AppendEntries timeout; see `config::MAX_PAYLOAD_ENTRIES`),
+/// so they stay modest.
 pub(crate) const MAX_BATCH_BYTES: usize = 1 << 20;
+/// The largest single command (it then forms an entry alone). Larger ones are refused with
+/// [`WriteError::TooLarge`]: one entry that cannot reach a follower within a heartbeat would
+/// stall every write behind it.
+pub const MAX_ENTRY_BYTES: usize = 2 << 20;
 /// Batches proposed and not yet applied: enough to keep openraft's queue fed while the next
 /// batch forms, few enough that batches stay large under load.
 const IN_FLIGHT: usize = 2;
@@ -41,6 +46,12 @@ impl Batcher {
 
     /// Propose one encoded command; returns its encoded response once applied.
     pub(crate) async fn propose(&self, cmd: ByteBuf) -> Result<ByteBuf, WriteError> {
+        if cmd.len() > MAX_ENTRY_BYTES {
+            return Err(WriteError::TooLarge {
+                bytes: cmd.len(),
+                limit: MAX_ENTRY_BYTES,
+            });
+        }
         let (reply, rx) = oneshot::channel();
         self.tx
             .send((cmd, reply))

@@ -52,7 +52,7 @@ pub struct RaftConfig {
 }
 
 /// Log entries per AppendEntries RPC at most.
-const MAX_PAYLOAD_ENTRIES: u64 = 8;
+pub(crate) const MAX_PAYLOAD_ENTRIES: u64 = 8;
 
 impl RaftConfig {
     /// A configuration with the default timings.

@@ -1,8 +1,7 @@
 //! Errors of the replica API, and their mapping from openraft errors.
 
 use openraft::error::{
-    ChangeMembershipError, CheckIsLeaderError, ClientWriteError, Fatal, ForwardToLeader,
-    RaftError as OrError,
+    CheckIsLeaderError, ClientWriteError, Fatal, ForwardToLeader, RaftError as OrError,
 };
 
 use crate::{Node, NodeId};
@@ -55,6 +54,16 @@ pub enum WriteError {
     /// Membership change refused (unknown node, change in progress, ...).
     #[error("membership change refused: {0}")]
     Membership(String),
+    /// The encoded command is larger than one log entry may be (HTTP 413).
+    #[error(
+        "the command is {bytes} bytes encoded, more than the {limit}-byte limit of one log entry"
+    )]
+    TooLarge {
+        /// Its encoded size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl WriteError {
@@ -79,10 +88,9 @@ impl From<OrError<NodeId, ClientWriteError<NodeId, Node>>> for WriteError {
     fn from(e: OrError<NodeId, ClientWriteError<NodeId, Node>>) -> Self {
         match e {
             OrError::APIError(ClientWriteError::ForwardToLeader(f)) => Self::forward(f),
-            OrError::APIError(ClientWriteError::ChangeMembershipError(m)) => match m {
-                ChangeMembershipError::InProgress(p) => WriteError::Membership(p.to_string()),
-                other => WriteError::Membership(other.to_string()),
-            },
+            OrError::APIError(ClientWriteError::ChangeMembershipError(m)) => {
+                WriteError::Membership(m.to_string())
+            }
             OrError::Fatal(f) => f.into(),
         }
     }

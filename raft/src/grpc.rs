@@ -139,10 +139,20 @@ impl RaftNetworkFactory<TypeConfig> for GrpcNetworkFactory {
             id: self.id,
             target,
             node: node.clone(),
-            client: self.channel(&node.raft_addr).map(RaftServiceClient::new),
+            client: self.channel(&node.raft_addr).map(|ch| {
+                RaftServiceClient::new(ch)
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                    .max_encoding_message_size(MAX_MESSAGE_BYTES)
+            }),
         }
     }
 }
+
+/// Largest Raft RPC accepted or sent: the AppendEntries payload bound (entries per RPC times
+/// the largest entry) with room for snapshot chunks and framing. A peer, or anything that can
+/// reach the Raft port, cannot make a replica buffer more.
+pub const MAX_MESSAGE_BYTES: usize =
+    crate::config::MAX_PAYLOAD_ENTRIES as usize * crate::batcher::MAX_ENTRY_BYTES + (8 << 20);
 
 /// A gRPC client to one peer.
 pub(crate) struct GrpcNetwork {

@@ -36,6 +36,7 @@ use std::fmt::{self, Debug, Display};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use batcher::MAX_ENTRY_BYTES;
 pub use config::{RaftConfig, Storage, Transport};
 pub use error::{BoxError, RaftError, SnapshotError, WriteError};
 pub use grpc::{RaftGrpcService, RaftServiceServer};

@@ -88,7 +88,22 @@ impl ReadBarrier {
     }
 }
 
+/// Clears `running` however the runner ends (even by a panic), so the next reader starts a
+/// new one instead of waiting for a round nobody will run.
+struct Running(Arc<Shared>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0
+            .schedule
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .running = false;
+    }
+}
+
 async fn run(shared: Arc<Shared>) {
+    let _running = Running(shared.clone());
     loop {
         let round = {
             let mut s = shared
@@ -96,7 +111,6 @@ async fn run(shared: Arc<Shared>) {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             if !s.wanted {
-                s.running = false;
                 return;
             }
             s.wanted = false;

@@ -194,8 +194,8 @@ impl<S: StateMachine> Replica<S> {
     /// `tonic::transport::Server::builder().add_service(replica.grpc_service()).serve_with_incoming(..)`.
     pub fn grpc_service(&self) -> RaftServiceServer<RaftGrpcService> {
         RaftServiceServer::new(RaftGrpcService::new(self.inner.raft.clone()))
-            .max_decoding_message_size(usize::MAX)
-            .max_encoding_message_size(usize::MAX)
+            .max_decoding_message_size(crate::grpc::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(crate::grpc::MAX_MESSAGE_BYTES)
     }
 
     /// Serves the raft gRPC on `listener` until the replica shuts down.
@@ -269,8 +269,8 @@ impl<S: StateMachine> Replica<S> {
     /// On a follower this fails at once with [`WriteError::ForwardToLeader`]. A leader that
     /// cannot reach a quorum fails with [`WriteError::Unavailable`] after `op_timeout` (the
     /// entry may still commit later if the leader regains its quorum).
-    pub async fn write(&self, cmd: S::Command) -> Result<S::Response, WriteError> {
-        let bytes = rmp_serde::to_vec_named(&cmd)
+    pub async fn write(&self, cmd: &S::Command) -> Result<S::Response, WriteError> {
+        let bytes = rmp_serde::to_vec_named(cmd)
             .map_err(|e| WriteError::Internal(format!("cannot encode command: {e}")))?;
         let resp = self.inner.writes.propose(ByteBuf::from(bytes)).await?;
         rmp_serde::from_slice(&resp)

@@ -228,8 +228,8 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
         // Not flushed on its own (the next append's flush carries it): a stale value only means
-        // re-learning it from the leader. The one place it would matter, a leader restored in
-        // its old term, first calls an election (see `Replica::start`).
+        // re-learning it from the leader. The one place it would matter, reads on a leader
+        // restored in its old term, is fenced in `read_barrier::for_raft`.
         self.put_meta(KEY_COMMITTED, &committed)
     }
 

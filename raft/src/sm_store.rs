@@ -129,26 +129,40 @@ fn apply_one<S: StateMachine>(
     st: &mut Applied<S>,
     entry: Entry,
 ) -> Result<AppResponse, StorageError> {
-    st.last_applied = Some(entry.log_id);
-    match entry.payload {
-        EntryPayload::Blank => Ok(AppResponse::default()),
+    let responses = match entry.payload {
+        EntryPayload::Blank => AppResponse::default(),
         EntryPayload::Membership(m) => {
             st.last_membership = StoredMembership::new(Some(entry.log_id), m);
-            Ok(AppResponse::default())
+            AppResponse::default()
         }
         EntryPayload::Normal(batch) => {
-            let mut responses = Vec::with_capacity(batch.0.len());
-            for encoded in batch.0 {
-                let cmd: S::Command = rmp_serde::from_slice(&encoded)
-                    .map_err(|e| StorageIOError::apply(entry.log_id, io_err(e)))?;
+            // Decode the whole batch first: a command this version cannot read must stop the
+            // replica before any of the entry is applied, never half-way through it.
+            let cmds = batch
+                .0
+                .iter()
+                .map(|encoded| rmp_serde::from_slice::<S::Command>(encoded))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    let why = format!(
+                        "log entry {} holds a command this replica cannot decode \
+                         (is it older than the leader? upgrade it): {e}",
+                        entry.log_id
+                    );
+                    StorageIOError::apply(entry.log_id, io_err(why))
+                })?;
+            let mut responses = Vec::with_capacity(cmds.len());
+            for cmd in cmds {
                 let resp = st.sm.apply(cmd);
                 let bytes = rmp_serde::to_vec_named(&resp)
                     .map_err(|e| StorageIOError::apply(entry.log_id, io_err(e)))?;
                 responses.push(ByteBuf::from(bytes));
             }
-            Ok(AppResponse(responses))
+            AppResponse(responses)
         }
-    }
+    };
+    st.last_applied = Some(entry.log_id);
+    Ok(responses)
 }
 
 impl<S: StateMachine> RaftSnapshotBuilder<TypeConfig> for SmStore<S> {

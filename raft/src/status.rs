@@ -63,13 +63,15 @@ pub struct ClusterStatus {
 impl ClusterStatus {
     /// Builds the status from openraft metrics.
     ///
-    /// openraft 0.9 does not publish the commit index; `committed` is reported as the applied
-    /// index, which trails the commit index by at most the entries being applied.
+    /// openraft 0.9 does not publish the commit index. The leader computes it from its
+    /// followers' matched indexes (the highest index a majority of voters holds); a follower
+    /// reports its applied index, which trails the commit index it knows only by the entries
+    /// being applied.
     pub fn from_metrics(m: &RaftMetrics) -> Self {
         let membership = m.membership_config.membership();
         let voters: std::collections::BTreeSet<NodeId> = membership.voter_ids().collect();
         let last_log = m.last_log_index;
-        let members = membership
+        let members: Vec<MemberStatus> = membership
             .nodes()
             .map(|(id, node)| {
                 let role = if !voters.contains(id) {
@@ -108,13 +110,25 @@ impl ClusterStatus {
             })
             .collect();
         let last_applied = m.last_applied.map(|l| l.index);
+        let committed = match &m.replication {
+            Some(_) => {
+                let mut matched: Vec<u64> = members
+                    .iter()
+                    .filter(|s| voters.contains(&s.id))
+                    .map(|s| s.matched_index.unwrap_or(0))
+                    .collect();
+                matched.sort_unstable_by(|a, b| b.cmp(a));
+                matched.get(matched.len() / 2).copied().max(last_applied)
+            }
+            None => last_applied,
+        };
         Self {
             id: m.id,
             leader: m.current_leader,
             term: m.current_term,
             members,
             last_log_index: last_log,
-            committed: last_applied,
+            committed,
             last_applied,
             snapshot_index: m.snapshot.map(|l| l.index),
             purged_index: m.purged.map(|l| l.index),

@@ -60,7 +60,9 @@ impl ClusterBuilder {
         let mut cluster = Cluster {
             dir: Some(dir),
             replicas,
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
         };
         cluster.replicas[0].spawn(&["--bootstrap".into()]).await?;
         let seed = cluster.api_url(1);

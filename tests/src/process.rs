@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::poll::wait_for;
 
+// Not cairn_coordinator's: tests run the binary black-box, as operators do, and must not link it.
 /// What a replica writes to `<data-dir>/endpoints.json` once it listens.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 pub struct Endpoints {

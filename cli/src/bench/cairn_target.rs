@@ -13,7 +13,7 @@ use super::load::{Rng, closed_loop};
 use super::rss::{dir_size, vm_rss};
 use super::{InventoryArgs, Results, RssResult, Step, median, xname};
 use crate::client::Client;
-use crate::cmd::cluster::ClusterStatus;
+use crate::cmd::cluster::fetch_status;
 use crate::local_cluster::{LocalCluster, wait_for};
 
 const REPLICAS: u64 = 3;
@@ -328,7 +328,7 @@ async fn caught_up(cluster: &LocalCluster) -> anyhow::Result<()> {
             async move {
                 let mut applied = Vec::new();
                 for c in clients {
-                    applied.push(ClusterStatus::fetch(c).await?.last_applied);
+                    applied.push(fetch_status(c).await?.last_applied);
                 }
                 Ok(applied
                     .windows(2)

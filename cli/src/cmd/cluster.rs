@@ -1,7 +1,7 @@
 //! `cairn cluster`: the replicas, from `/apis/cairn/v1/cluster`.
 
+use cairn_coordinator::api::ClusterView;
 use clap::Subcommand;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Ctx;
@@ -23,61 +23,19 @@ const VIEW: View = View {
     ],
 };
 
-/// What `GET /apis/cairn/v1/cluster` answers.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ClusterStatus {
-    /// The answering replica's id.
-    pub id: u64,
-    /// The current leader, if one is known.
-    #[serde(default)]
-    pub leader: Option<u64>,
-    /// The current Raft term.
-    #[serde(default)]
-    pub term: u64,
-    /// Every replica, voters and learners.
-    #[serde(default)]
-    pub members: Vec<Member>,
-    /// The answering replica's last applied log index.
-    #[serde(default)]
-    pub last_applied: Option<u64>,
-    /// The inventory revision.
-    #[serde(default)]
-    pub revision: Option<u64>,
+/// Fetch `GET /apis/cairn/v1/cluster` from one replica.
+pub async fn fetch_status(client: &Client) -> anyhow::Result<ClusterView> {
+    let v = client.get(CLUSTER, &[]).await?;
+    Ok(serde_json::from_value(v)?)
 }
 
-/// One replica in [`ClusterStatus`].
-#[derive(Debug, Clone, Deserialize)]
-pub struct Member {
-    /// Raft id.
-    pub id: u64,
-    /// Raft address.
-    #[serde(default)]
-    pub raft_addr: String,
-    /// API address.
-    #[serde(default)]
-    pub api_addr: String,
-    /// `leader`, `follower` or `learner`.
-    #[serde(default)]
-    pub role: String,
-    /// The leader's view of this replica's log.
-    #[serde(default)]
-    pub matched_index: Option<u64>,
-    /// Entries behind the leader.
-    #[serde(default)]
-    pub lag: Option<u64>,
-}
-
-impl ClusterStatus {
-    /// Fetch from one replica.
-    pub async fn fetch(client: &Client) -> anyhow::Result<Self> {
-        let v = client.get(CLUSTER, &[]).await?;
-        Ok(serde_json::from_value(v)?)
-    }
-
-    /// Members that vote (leader and followers).
-    pub fn voters(&self) -> usize {
-        self.members.iter().filter(|m| m.role != "learner").count()
-    }
+/// Members that vote (leader and followers).
+pub fn voters(status: &ClusterView) -> usize {
+    status
+        .members
+        .iter()
+        .filter(|m| m.role != "learner")
+        .count()
 }
 
 /// Verbs on the replica set.
@@ -160,8 +118,8 @@ mod tests {
         let v = json!({"id": 2, "leader": 1, "term": 3, "last_applied": 40, "revision": 38,
             "members": [{"id": 1, "raft_addr": "a:1", "api_addr": "a:2", "role": "leader", "matched_index": 40, "lag": 0},
                         {"id": 4, "raft_addr": "d:1", "api_addr": "d:2", "role": "learner", "matched_index": 12, "lag": 28}]});
-        let s: ClusterStatus = serde_json::from_value(v.clone()).expect("parses");
-        assert_eq!((s.leader, s.voters()), (Some(1), 1));
+        let s: ClusterView = serde_json::from_value(v.clone()).expect("parses");
+        assert_eq!((s.leader, voters(&s)), (Some(1), 1));
         assert_eq!(
             summary(&v),
             "leader 1  term 3  applied 40  revision 38  (answered by replica 2)"

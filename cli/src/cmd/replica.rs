@@ -3,7 +3,6 @@
 
 use cairn_coordinator::ReplicaArgs;
 use clap::Args;
-use tokio::signal::unix::{SignalKind, signal};
 
 /// Flags of `cairn replica` (those of `cairn-coordinator`).
 #[derive(Debug, Args)]
@@ -17,14 +16,8 @@ pub struct ReplicaCmd {
 pub async fn run(cmd: ReplicaCmd) -> anyhow::Result<()> {
     let config = cmd.args.into_config()?;
     let handle = cairn_coordinator::start(config).await?;
-    let endpoints = handle.endpoints();
-    tracing::info!(api = %endpoints.api, raft = %endpoints.raft, "replica serving");
-    let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
-        _ = term.recv() => {}
-    }
-    tracing::info!("shutting down");
-    handle.shutdown().await?;
+    handle
+        .run_until(cairn_coordinator::telemetry::shutdown_signal())
+        .await?;
     Ok(())
 }

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use cairn_protocols::Problem;
 use cairn_raft::{MemberRole, Node, NodeId, WriteError};
 use serde::{Deserialize, Serialize};
@@ -13,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath};
-use super::state::{AppState, ReadIndex};
+use super::state::{AppState, ReadIndex, problem_from_peer, write_error};
 use crate::inventory::{Command, Outcome};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -132,8 +131,12 @@ fn valid_addr(what: &str, addr: &str) -> Result<(), ApiError> {
     }
 }
 
+/// How long a forwarded membership change may take: adding a voter waits for it to catch up.
+const MEMBERSHIP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Run a membership change here if leader, else send the same request to the leader.
 async fn on_leader<T: Serialize>(
+    s: &AppState,
     local: Result<(), WriteError>,
     method: reqwest::Method,
     path: &str,
@@ -146,8 +149,7 @@ async fn on_leader<T: Serialize>(
             ..
         }) => {
             let url = format!("http://{}{path}", leader.api_addr);
-            let mut req =
-                crate::net::http_client(std::time::Duration::from_secs(60)).request(method, &url);
+            let mut req = s.http().request(method, &url).timeout(MEMBERSHIP_TIMEOUT);
             if let Some(b) = body {
                 req = req.json(b);
             }
@@ -157,26 +159,9 @@ async fn on_leader<T: Serialize>(
             if resp.status().is_success() {
                 return Ok(());
             }
-            let status = resp.status();
-            let detail = resp
-                .json::<Problem>()
-                .await
-                .ok()
-                .map(|p| p.detail)
-                .unwrap_or_else(|| status.to_string());
-            Err(match status {
-                StatusCode::BAD_REQUEST => ApiError::BadRequest(detail),
-                StatusCode::CONFLICT => ApiError::Conflict(detail),
-                StatusCode::NOT_FOUND => ApiError::NotFound(detail),
-                _ => ApiError::Unavailable(detail),
-            })
+            Err(problem_from_peer(resp).await)
         }
-        Err(WriteError::ForwardToLeader { leader: None, .. }) => {
-            Err(ApiError::Unavailable("no leader is known; retry".into()))
-        }
-        Err(WriteError::Membership(m)) => Err(ApiError::Conflict(m)),
-        Err(WriteError::Unavailable(m)) => Err(ApiError::Unavailable(m)),
-        Err(WriteError::Internal(m)) => Err(ApiError::Internal(m)),
+        Err(e) => Err(write_error(e)),
     }
 }
 
@@ -216,6 +201,7 @@ async fn add_member(
     tracing::info!(id = m.id, raft = %m.raft_addr, "adding replica");
     let local = s.replica().add_voter(m.id, node).await;
     on_leader(
+        &s,
         local,
         reqwest::Method::POST,
         "/apis/cairn/v1/cluster/members",
@@ -238,6 +224,7 @@ async fn remove_member(
     tracing::info!(id, "removing replica");
     let local = s.replica().remove_member(id).await;
     on_leader::<()>(
+        &s,
         local,
         reqwest::Method::DELETE,
         &format!("/apis/cairn/v1/cluster/members/{id}"),
@@ -255,11 +242,12 @@ async fn propose(
     ApiJson(cmd): ApiJson<Command>,
 ) -> Result<Json<Outcome>, ApiError> {
     // One hop only: if leadership moved meanwhile, the follower's caller retries.
-    match s.replica().write(cmd).await {
+    match s.replica().write(&cmd).await {
         Ok(outcome) => Ok(Json(outcome)),
-        Err(_) => Err(ApiError::Unavailable(
+        Err(WriteError::ForwardToLeader { .. }) => Err(ApiError::Unavailable(
             "not the leader any more; retry".into(),
         )),
+        Err(e) => Err(write_error(e)),
     }
 }
 
@@ -277,12 +265,19 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Readiness: a leader is known and this replica has applied its log's committed entries.
+/// Ready to serve: this replica knows a leader, so writes and linearizable reads can proceed.
+pub(super) fn ensure_ready(s: &AppState) -> Result<(), ApiError> {
+    match s.replica().status().leader {
+        Some(_) => Ok(()),
+        None => Err(ApiError::Unavailable(
+            "no Raft leader is known (election in progress, or no quorum)".into(),
+        )),
+    }
+}
+
+/// Readiness: a leader is known.
 #[utoipa::path(get, path = "/readyz", tag = "cairn", responses((status = 200, description = "ready"), (status = 503, body = Problem)))]
 async fn readyz(State(s): State<AppState>) -> Result<&'static str, ApiError> {
-    let st = s.replica().status();
-    if st.leader.is_none() {
-        return Err(ApiError::Unavailable("no leader known".into()));
-    }
+    ensure_ready(&s)?;
     Ok("ready\n")
 }

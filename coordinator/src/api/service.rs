@@ -45,9 +45,7 @@ fn all_values() -> BTreeMap<&'static str, Vec<&'static str>> {
 #[utoipa::path(get, path = "/hsm/v2/service/ready", tag = "service",
     responses((status = 200, body = Message), (status = 503, body = Problem)))]
 async fn ready(State(s): State<AppState>) -> Result<Json<Message>, ApiError> {
-    if s.replica().status().leader.is_none() {
-        return Err(ApiError::Unavailable("no Raft leader is known".into()));
-    }
+    super::cluster::ensure_ready(&s)?;
     Ok(Json(Message {
         code: 0,
         message: "HSM is healthy".into(),

@@ -37,14 +37,23 @@ struct Inner {
 
 impl AppState {
     /// State for a replica; `quorum_timeout` bounds every wait for the leader or a quorum.
-    pub fn new(replica: Replica<Inventory>, quorum_timeout: Duration) -> Self {
-        let http = crate::net::http_client(quorum_timeout);
-        AppState(Arc::new(Inner {
+    pub fn new(
+        replica: Replica<Inventory>,
+        quorum_timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
+        let http = crate::net::http_client(quorum_timeout)?;
+        Ok(AppState(Arc::new(Inner {
             replica,
             http,
             quorum_timeout,
             metrics: Metrics::new(),
-        }))
+        })))
+    }
+
+    /// The client replicas use to reach each other (bounded by the quorum timeout unless a
+    /// request sets its own).
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.0.http
     }
 
     /// The local replica.
@@ -64,13 +73,13 @@ impl AppState {
 
     /// Replicate a command and return the raw replicated outcome (the propose endpoint).
     pub async fn propose(&self, cmd: Command) -> Result<Outcome, ApiError> {
-        match self.0.replica.write(cmd.clone()).await {
+        match self.0.replica.write(&cmd).await {
             Ok(outcome) => Ok(outcome),
             Err(WriteError::ForwardToLeader {
                 leader: Some(leader),
                 leader_id,
             }) => self.forward(leader_id, &leader, &cmd).await,
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(write_error(e)),
         }
     }
 
@@ -90,11 +99,7 @@ impl AppState {
             ))
         })?;
         if !resp.status().is_success() {
-            return Err(ApiError::Unavailable(format!(
-                "leader {} refused the forwarded write ({}); retry",
-                id.unwrap_or(0),
-                resp.status()
-            )));
+            return Err(problem_from_peer(resp).await);
         }
         resp.json::<Outcome>()
             .await
@@ -121,7 +126,7 @@ impl AppState {
             Ok(()) => Ok(ReadIndex {
                 applied: self.0.replica.status().last_applied.unwrap_or(0),
             }),
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(write_error(e)),
         }
     }
 
@@ -150,7 +155,7 @@ impl AppState {
                 })?;
                 self.wait_applied(index.applied).await
             }
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(write_error(e)),
         }
     }
 
@@ -170,7 +175,8 @@ impl AppState {
     }
 }
 
-fn unavailable(e: WriteError) -> ApiError {
+/// The one mapping from Raft's write errors to the API's.
+pub(super) fn write_error(e: WriteError) -> ApiError {
     match e {
         WriteError::ForwardToLeader { .. } => ApiError::Unavailable(
             "no leader is known (election in progress or no quorum); retry".into(),
@@ -178,5 +184,26 @@ fn unavailable(e: WriteError) -> ApiError {
         WriteError::Unavailable(m) => ApiError::Unavailable(format!("no quorum: {m}")),
         WriteError::Membership(m) => ApiError::Conflict(m),
         WriteError::Internal(m) => ApiError::Internal(m),
+        e @ WriteError::TooLarge { .. } => ApiError::PayloadTooLarge(format!(
+            "{e}: split the request (a bulk load of components fits about 10,000 per request)"
+        )),
+    }
+}
+
+/// A peer replica's error answer, status and detail kept, so the cause reaches the client.
+pub(super) async fn problem_from_peer(resp: reqwest::Response) -> ApiError {
+    let status = resp.status();
+    let detail = resp
+        .json::<cairn_protocols::Problem>()
+        .await
+        .map(|p| p.detail)
+        .unwrap_or_else(|_| format!("the leader answered {status}"));
+    match status.as_u16() {
+        400 => ApiError::BadRequest(detail),
+        404 => ApiError::NotFound(detail),
+        409 => ApiError::Conflict(detail),
+        413 => ApiError::PayloadTooLarge(detail),
+        500 => ApiError::Internal(detail),
+        _ => ApiError::Unavailable(detail),
     }
 }

@@ -63,7 +63,9 @@ impl App {
         .await
         .expect("replica leads within 10 s")
         .expect("metrics channel open");
-        let router = api::service(AppState::new(replica.clone(), Duration::from_secs(2)));
+        let router = api::service(
+            AppState::new(replica.clone(), Duration::from_secs(2)).expect("HTTP client"),
+        );
         App { router, replica }
     }
 

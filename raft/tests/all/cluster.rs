@@ -12,9 +12,9 @@ async fn three_replicas_replicate_and_forward() -> anyhow::Result<()> {
     let leader = c.wait_leader(None).await?;
     let l = c.get(leader);
     for i in 0..10 {
-        assert_eq!(l.write(set(format!("k{i}"), "v")).await?, None);
+        assert_eq!(l.write(&set(format!("k{i}"), "v")).await?, None);
     }
-    assert_eq!(l.write(set("k0", "w")).await?, Some("v".to_string()));
+    assert_eq!(l.write(&set("k0", "w")).await?, Some("v".to_string()));
     for id in 1..=3 {
         c.wait_applied(id, 11).await?;
         c.get(id).read(|kv| assert_eq!(kv.map.len(), 10));
@@ -30,7 +30,7 @@ async fn three_replicas_replicate_and_forward() -> anyhow::Result<()> {
     // A follower refuses writes and reads, pointing at the leader.
     let follower = (1..=3).find(|id| *id != leader).unwrap_or(1);
     for res in [
-        c.get(follower).write(set("x", "y")).await.map(|_| ()),
+        c.get(follower).write(&set("x", "y")).await.map(|_| ()),
         c.get(follower).ensure_linearizable().await,
     ] {
         match res {
@@ -95,7 +95,7 @@ async fn concurrent_writes_are_batched_and_each_gets_its_own_response() -> anyho
     let writers: Vec<_> = (0..300)
         .map(|i| {
             let l = c.get(leader).clone();
-            tokio::spawn(async move { l.write(set("same", i.to_string())).await })
+            tokio::spawn(async move { l.write(&set("same", i.to_string())).await })
         })
         .collect();
     // Every write replaces the previous value: the previous values returned, plus the final

@@ -154,7 +154,7 @@ impl Cluster {
     }
 
     /// Writes through whichever replica is leader, retrying until `timeout`.
-    pub async fn write(&self, cmd: Cmd) -> anyhow::Result<Option<String>> {
+    pub async fn write(&self, cmd: &Cmd) -> anyhow::Result<Option<String>> {
         write_retry(&self.replicas, cmd, Duration::from_secs(10)).await
     }
 
@@ -179,14 +179,14 @@ pub async fn wait_for_applied(r: &Replica<Kv>, n: u64) -> anyhow::Result<()> {
 /// Writes `cmd`, following `ForwardToLeader` and retrying `Unavailable`, until `timeout`.
 pub async fn write_retry(
     replicas: &BTreeMap<NodeId, Replica<Kv>>,
-    cmd: Cmd,
+    cmd: &Cmd,
     timeout: Duration,
 ) -> anyhow::Result<Option<String>> {
     let deadline = Instant::now() + timeout;
     let mut target = *replicas.keys().next().context("no replicas")?;
     loop {
         let r = replicas.get(&target).context("unknown replica")?;
-        match r.write(cmd.clone()).await {
+        match r.write(cmd).await {
             Ok(v) => return Ok(v),
             Err(WriteError::ForwardToLeader {
                 leader_id: Some(l), ..

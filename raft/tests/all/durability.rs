@@ -41,7 +41,7 @@ async fn single_sled_replica_survives_restart() -> anyhow::Result<()> {
     r.initialize([(1, node(1))].into()).await?;
     wait_self_leader(&r).await?;
     for i in 0..20 {
-        r.write(set(format!("k{i}"), "v")).await?;
+        r.write(&set(format!("k{i}"), "v")).await?;
     }
     // Snapshot in the middle: the restart restores it, then replays the later logs.
     r.trigger_snapshot().await?;
@@ -51,7 +51,7 @@ async fn single_sled_replica_survives_restart() -> anyhow::Result<()> {
     })
     .await?;
     for i in 20..30 {
-        r.write(set(format!("k{i}"), "v")).await?;
+        r.write(&set(format!("k{i}"), "v")).await?;
     }
     r.shutdown().await?;
     drop(r);
@@ -65,7 +65,7 @@ async fn single_sled_replica_survives_restart() -> anyhow::Result<()> {
         assert_eq!(kv.map.len(), 30);
         assert_eq!(kv.applied, 30, "no command applied twice");
     });
-    assert_eq!(r.write(set("k0", "w")).await?, Some("v".to_string()));
+    assert_eq!(r.write(&set("k0", "w")).await?, Some("v".to_string()));
     r.shutdown().await?;
     Ok(())
 }
@@ -119,7 +119,7 @@ async fn grpc_sled_cluster_restarts_a_replica() -> anyhow::Result<()> {
     for i in 0..10 {
         write_retry(
             &replicas,
-            set(format!("k{i}"), "v"),
+            &set(format!("k{i}"), "v"),
             Duration::from_secs(10),
         )
         .await?;
@@ -142,7 +142,7 @@ async fn grpc_sled_cluster_restarts_a_replica() -> anyhow::Result<()> {
     for i in 10..30 {
         write_retry(
             &replicas,
-            set(format!("k{i}"), "v"),
+            &set(format!("k{i}"), "v"),
             Duration::from_secs(10),
         )
         .await?;
@@ -161,7 +161,7 @@ async fn grpc_sled_cluster_restarts_a_replica() -> anyhow::Result<()> {
     let r = start_sled(victim, n, dirs[(victim - 1) as usize].path(), true).await?;
     servers.insert(victim, serve(&r, l));
     replicas.insert(victim, r);
-    write_retry(&replicas, set("after", "restart"), Duration::from_secs(10)).await?;
+    write_retry(&replicas, &set("after", "restart"), Duration::from_secs(10)).await?;
     for r in replicas.values() {
         if let Err(e) = wait_for_applied(r, 31).await {
             for r in replicas.values() {

@@ -10,18 +10,18 @@ use super::common::{Cluster, set, wait_for_applied};
 async fn isolated_leader_is_replaced_and_catches_up() -> anyhow::Result<()> {
     let c = Cluster::start(3, |_| {}).await?;
     let old = c.wait_leader(None).await?;
-    c.write(set("a", "1")).await?;
+    c.write(&set("a", "1")).await?;
 
     c.router.isolate(old);
     let others: Vec<u64> = (1..=3).filter(|id| *id != old).collect();
     let new = c.wait_leader(Some(&others)).await?;
     assert_ne!(new, old);
-    c.get(new).write(set("b", "2")).await?;
-    c.get(new).write(set("c", "3")).await?;
+    c.get(new).write(&set("b", "2")).await?;
+    c.get(new).write(&set("c", "3")).await?;
 
     // The old leader cannot commit: it fails within the bound, it never hangs.
     let t = Instant::now();
-    let res = c.get(old).write(set("lost", "x")).await;
+    let res = c.get(old).write(&set("lost", "x")).await;
     assert!(
         matches!(
             res,
@@ -71,7 +71,7 @@ async fn dropped_and_delayed_links_still_commit() -> anyhow::Result<()> {
     c.router
         .set_fault(f2, leader, Fault::Delay(Duration::from_millis(15)));
     for i in 0..20 {
-        c.write(set(format!("k{i}"), "v")).await?;
+        c.write(&set(format!("k{i}"), "v")).await?;
     }
     // A majority (whoever leads now, and one follower) has everything.
     super::common::wait_for("a majority to apply 20", Duration::from_secs(5), || {
@@ -87,7 +87,7 @@ async fn dropped_and_delayed_links_still_commit() -> anyhow::Result<()> {
     // Heal: everyone converges.
     c.router.heal_all();
     c.wait_leader(None).await?;
-    c.write(set("after", "heal")).await?;
+    c.write(&set("after", "heal")).await?;
     for id in 1..=3 {
         c.wait_applied(id, 21).await?;
         c.get(id).read(|kv| assert_eq!(kv.map.len(), 21));
@@ -98,7 +98,7 @@ async fn dropped_and_delayed_links_still_commit() -> anyhow::Result<()> {
     let other = (1..=3).find(|id| *id != leader).unwrap_or(0);
     c.router.set_fault(leader, other, Fault::Unreachable);
     c.router.set_fault(other, leader, Fault::Unreachable);
-    c.write(set("partial", "1")).await?;
+    c.write(&set("partial", "1")).await?;
     c.router.heal_all();
     for id in 1..=3 {
         c.wait_applied(id, 22).await?;

@@ -10,7 +10,7 @@ use super::common::{Cluster, node, set, wait_for};
 async fn add_and_remove_members() -> anyhow::Result<()> {
     let mut c = Cluster::start(3, |_| {}).await?;
     for i in 0..5 {
-        c.write(set(format!("k{i}"), "v")).await?;
+        c.write(&set(format!("k{i}"), "v")).await?;
     }
     c.start_replica(4, |_| {}).await?;
     c.start_replica(5, |_| {}).await?;
@@ -35,7 +35,7 @@ async fn add_and_remove_members() -> anyhow::Result<()> {
     c.wait_applied(5, 5).await?;
     // A learner refuses writes like a follower.
     assert!(matches!(
-        c.get(5).write(set("x", "y")).await,
+        c.get(5).write(&set("x", "y")).await,
         Err(WriteError::ForwardToLeader {
             leader_id: Some(_),
             ..
@@ -55,7 +55,7 @@ async fn add_and_remove_members() -> anyhow::Result<()> {
     ));
 
     // The cluster still works.
-    c.write(set("after", "removal")).await?;
+    c.write(&set("after", "removal")).await?;
     for r in c.replicas.values() {
         r.shutdown().await?;
     }

@@ -17,7 +17,7 @@ async fn lagging_follower_catches_up_by_snapshot() -> anyhow::Result<()> {
     let others: Vec<u64> = (1..=3).filter(|id| *id != lagging).collect();
 
     for i in 0..200 {
-        c.write(set(format!("k{i}"), format!("v{i}"))).await?;
+        c.write(&set(format!("k{i}"), format!("v{i}"))).await?;
     }
     let leader = c.wait_leader(Some(&others)).await?;
     // The leader snapshotted and purged past what the lagging follower has.
@@ -43,7 +43,7 @@ async fn lagging_follower_catches_up_by_snapshot() -> anyhow::Result<()> {
 
     // An explicit snapshot request builds one.
     let before = c.get(leader).status().snapshot_index;
-    c.write(set("one", "more")).await?;
+    c.write(&set("one", "more")).await?;
     c.get(leader).trigger_snapshot().await?;
     wait_for("triggered snapshot", Duration::from_secs(5), || {
         let now = c.get(leader).status().snapshot_index;
