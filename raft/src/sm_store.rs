@@ -103,7 +103,7 @@ impl<S: StateMachine> SmStore<S> {
 
     /// Makes `meta`/`data` the current snapshot (persisting it first when durable), unless a
     /// newer snapshot is already current (a build racing with an install).
-    async fn set_current(&self, meta: SnapshotMeta, data: Vec<u8>) -> Result<(), StorageError> {
+    async fn set_current(&self, meta: SnapshotMeta, data: &[u8]) -> Result<(), StorageError> {
         // Held across the save so readers never see meta and data of different snapshots.
         let mut slot = self.slot.lock().await;
         if let Some(cur) = &slot.meta
@@ -114,10 +114,10 @@ impl<S: StateMachine> SmStore<S> {
         }
         let data = match &self.persist {
             Some(p) => {
-                p.save(&meta, &data).await?;
+                p.save(&meta, data).await?;
                 None
             }
-            None => Some(data),
+            None => Some(data.to_vec()),
         };
         slot.meta = Some(meta);
         slot.data = data;
@@ -185,7 +185,7 @@ impl<S: StateMachine> RaftSnapshotBuilder<TypeConfig> for SmStore<S> {
             last_membership,
             snapshot_id,
         };
-        self.set_current(meta.clone(), data.clone()).await?;
+        self.set_current(meta.clone(), &data).await?;
         tracing::info!(snapshot = %meta, bytes = data.len(), "built snapshot");
         Ok(Snapshot {
             meta,
@@ -234,7 +234,7 @@ impl<S: StateMachine> RaftStateMachine<TypeConfig> for SmStore<S> {
             st.last_membership = meta.last_membership.clone();
         }
         tracing::info!(snapshot = %meta, bytes = data.len(), "installed snapshot");
-        self.set_current(meta.clone(), data).await
+        self.set_current(meta.clone(), &data).await
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {

@@ -875,3 +875,25 @@ async fn unknown_paths_and_methods() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn a_write_too_large_for_one_log_entry_is_refused_with_413() {
+    let app = App::start().await;
+    // Within the HTTP body limit, but more than one Raft log entry may carry: replicating it
+    // could not fit in a heartbeat, so it is refused, saying how to split it.
+    let pad = "s".repeat(200);
+    let list: Vec<Value> = (0..12_000)
+        .map(|i| {
+            json!({"ID": format!("x{}c0s{}b0n{}", 1000 + i / 512, (i / 2) % 256, i % 2),
+                   "State": "On", "SoftwareStatus": pad})
+        })
+        .collect();
+    app.refuse(
+        "POST",
+        BASE,
+        Some(json!({ "Components": list })),
+        413,
+        &["split the request"],
+    )
+    .await;
+}
