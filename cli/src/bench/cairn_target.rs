@@ -221,25 +221,11 @@ async fn failover(cluster: &mut LocalCluster, args: &InventoryArgs) -> anyhow::R
     }
     let killed_at = Instant::now();
     cluster.kill(leader).await?;
-    let deadline = killed_at + Duration::from_secs(30);
-    let tries = probes.iter().map(|(url, http)| {
-        let pad = Arc::clone(&pad);
-        Box::pin(async move {
-            let mut seq = 0u64;
-            while Instant::now() < deadline {
-                seq += 1;
-                if post_ok(http, url, component_body(&xname(seq % 1000), &pad)).await {
-                    return Ok(killed_at.elapsed());
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            Err(())
-        })
-    });
-    let took = futures::future::select_ok(tries)
-        .await
-        .map_err(|()| anyhow::anyhow!("no write accepted within 30 s of killing the leader"))?
-        .0;
+    let took = super::load::first_accepted(probes, killed_at, async |(url, http), k| {
+        post_ok(http, url, component_body(&xname(k), &pad)).await
+    })
+    .await
+    .ok_or_else(|| anyhow::anyhow!("no write accepted within 30 s of killing the leader"))?;
     cluster.restart(leader).await?;
     cluster.wait_caught_up(leader).await?;
     Ok(super::load::ms(took))

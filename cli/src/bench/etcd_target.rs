@@ -387,25 +387,11 @@ async fn failover(cluster: &mut EtcdCluster, value: &Arc<Vec<u8>>) -> anyhow::Re
     }
     let killed_at = Instant::now();
     cluster.kill(leader).await?;
-    let deadline = killed_at + Duration::from_secs(30);
-    let tries = probes.into_iter().map(|mut kv| {
-        let value = Arc::clone(value);
-        Box::pin(async move {
-            let mut seq = 0u64;
-            while Instant::now() < deadline {
-                seq += 1;
-                if put(&mut kv, key(seq % 1000), &value).await.is_ok() {
-                    return Ok(killed_at.elapsed());
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            Err(())
-        })
-    });
-    let took = futures::future::select_ok(tries)
-        .await
-        .map_err(|()| anyhow::anyhow!("etcd accepted no write within 30 s of killing the leader"))?
-        .0;
+    let took = super::load::first_accepted(probes, killed_at, async |kv, k| {
+        put(kv, key(k), value).await.is_ok()
+    })
+    .await
+    .ok_or_else(|| anyhow::anyhow!("etcd accepted no write within 30 s of killing the leader"))?;
     cluster.restart_and_catch_up(leader).await?;
     Ok(ms(took))
 }

@@ -140,6 +140,41 @@ impl Rng {
     }
 }
 
+/// How long failover may take before the benchmark gives up.
+pub const FAILOVER_WAIT: Duration = Duration::from_secs(30);
+
+/// Time from `killed_at` until one of the survivors' `probes` accepts a write: each probe tries
+/// every 5 ms (keys cycling over 1,000) until [`FAILOVER_WAIT`]. Cairn and etcd are both timed
+/// by this one loop, so their figures compare.
+pub async fn first_accepted<P>(
+    probes: Vec<P>,
+    killed_at: Instant,
+    attempt: impl AsyncFn(&mut P, u64) -> bool,
+) -> Option<Duration> {
+    if probes.is_empty() {
+        return None;
+    }
+    let deadline = killed_at + FAILOVER_WAIT;
+    let attempt = &attempt;
+    let tries = probes.into_iter().map(|mut probe| {
+        Box::pin(async move {
+            let mut seq = 0u64;
+            while Instant::now() < deadline {
+                seq += 1;
+                if attempt(&mut probe, seq % 1000).await {
+                    return Ok(killed_at.elapsed());
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err(())
+        })
+    });
+    futures::future::select_ok(tries)
+        .await
+        .ok()
+        .map(|(took, _)| took)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
