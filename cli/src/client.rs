@@ -139,6 +139,15 @@ impl Client {
         self.send(Method::DELETE, path, &[], None).await
     }
 
+    /// GET a path whose answer is text (an iPXE script).
+    pub async fn get_text(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<String, ClientError> {
+        self.exchange(Method::GET, path, query, None).await
+    }
+
     /// Send one request; an empty answer is `Value::Null`.
     pub async fn send(
         &self,
@@ -147,6 +156,25 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value, ClientError> {
+        let text = self.exchange(method.clone(), path, query, body).await?;
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(|source| ClientError::Decode {
+            method,
+            path: show_path(path, query),
+            source,
+        })
+    }
+
+    /// Send one request and return the body of a successful answer as text.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<String, ClientError> {
         let url = format!("{}{}", self.base, path);
         let mut request = self.http.request(method.clone(), &url);
         if !query.is_empty() {
@@ -187,14 +215,7 @@ impl Client {
                 reason: problem_reason(status.canonical_reason().unwrap_or(""), &text),
             });
         }
-        if text.trim().is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_str(&text).map_err(|source| ClientError::Decode {
-            method,
-            path: shown,
-            source,
-        })
+        Ok(text)
     }
 }
 

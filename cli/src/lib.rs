@@ -7,8 +7,11 @@ pub mod bench;
 pub mod client;
 pub mod cmd;
 pub mod demo;
+pub mod local_agent;
 pub mod local_cluster;
 pub mod output;
+pub mod progress;
+pub mod targets;
 pub mod validate;
 
 use clap::{ArgAction, Parser, Subcommand};
@@ -75,12 +78,27 @@ pub enum Command {
     Partitions(cmd::groups::SetCmd),
     /// Groups and partition of each component (/hsm/v2/memberships).
     Memberships(cmd::memberships::MembershipsArgs),
+    /// Boot parameters and the iPXE script a node gets (/boot/v1).
+    #[command(subcommand)]
+    Boot(cmd::boot::BootCmd),
+    /// cloud-init data: defaults, groups, per-node overrides (/cloud-init/admin).
+    #[command(subcommand)]
+    CloudInit(cmd::cloud_init::CloudInitCmd),
+    /// Ask the rack agents to discover their BMCs now, and show what changed.
+    Discover(cmd::discover::DiscoverArgs),
+    /// Power nodes on, off or restart them; power status (/power-control/v1).
+    #[command(subcommand)]
+    Power(cmd::power::PowerCmd),
+    /// The rack agents: scope, version, state, last seen (/apis/cairn/v1/agents).
+    Agents(cmd::agents::AgentsCmd),
     /// The coordinator replicas: status, add, remove (/apis/cairn/v1/cluster).
     #[command(subcommand)]
     Cluster(cmd::cluster::ClusterCmd),
     /// Run a coordinator replica in this process (as cairn-coordinator does).
     Replica(cmd::replica::ReplicaCmd),
-    /// 3 local replicas, a sample inventory, the leader killed: nothing lost.
+    /// Run a rack agent in this process (as cairn-agent does).
+    Agent(cmd::agent::AgentCmd),
+    /// 3 local replicas, a sample inventory, the leader killed: nothing lost; 2 racks powered on.
     Demo(demo::DemoArgs),
     /// Benchmarks against a local cluster, compared with etcd in the same run.
     #[command(subcommand)]
@@ -91,7 +109,7 @@ impl Cli {
     /// The log level when RUST_LOG is unset: replicas log their progress, clients stay quiet.
     pub fn default_log_level(&self) -> &'static str {
         let base = match self.command {
-            Command::Replica(_) => 1,
+            Command::Replica(_) | Command::Agent(_) => 1,
             _ => 0,
         };
         match base + self.verbose {
@@ -127,8 +145,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Groups(c) => cmd::groups::run(&ctx()?, &cmd::groups::GROUPS, c).await,
         Command::Partitions(c) => cmd::groups::run(&ctx()?, &cmd::groups::PARTITIONS, c).await,
         Command::Memberships(c) => cmd::memberships::run(&ctx()?, c).await,
+        Command::Boot(c) => cmd::boot::run(&ctx()?, c).await,
+        Command::CloudInit(c) => cmd::cloud_init::run(&ctx()?, c).await,
+        Command::Discover(c) => cmd::discover::run(&ctx()?, c).await,
+        Command::Power(c) => cmd::power::run(&ctx()?, c).await,
+        Command::Agents(c) => cmd::agents::run(&ctx()?, c).await,
         Command::Cluster(c) => cmd::cluster::run(&ctx()?, c).await,
         Command::Replica(c) => cmd::replica::run(c).await,
+        Command::Agent(c) => cmd::agent::run(c).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Bench(c) => bench::run(c).await,
     }

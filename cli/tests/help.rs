@@ -43,6 +43,38 @@ fn components_set_state_help() {
 }
 
 #[test]
+fn boot_params_set_help() {
+    check(
+        &["boot", "params", "set", "--help"],
+        "boot-params-set-help.txt",
+    );
+}
+
+#[test]
+fn power_on_help() {
+    check(&["power", "on", "--help"], "power-on-help.txt");
+}
+
+#[test]
+fn discover_help() {
+    check(&["discover", "--help"], "discover-help.txt");
+}
+
+#[test]
+fn bad_power_targets_exit_2_before_any_request() {
+    // Port 9 (discard) is closed: had a request been sent, the error would say so.
+    for target in ["x1000c0s[0-3b0n0", "x1000c0q3", "x1000c[0-9]"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["--api", "http://127.0.0.1:9", "power", "on", target])
+            .output()
+            .expect("cairn runs");
+        assert_eq!(out.status.code(), Some(2), "{target}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("cannot reach"), "{target}: {err}");
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
         .args(["components", "get", "not-an-xname"])

@@ -35,6 +35,16 @@ pub struct ReplicaArgs {
     /// Ask a running member (its API URL) to add this replica.
     #[arg(long, value_name = "URL")]
     pub join: Option<String>,
+    /// Base URL iPXE chains back to (default: http://<API address>).
+    #[arg(long, value_name = "URL")]
+    pub boot_base_url: Option<String>,
+    /// Base URL of node-facing cloud-init (default: <boot base URL>/cloud-init).
+    #[arg(long, value_name = "URL")]
+    pub cloud_init_base_url: Option<String>,
+    /// A reverse proxy (address or network) whose X-Forwarded-For identifies cloud-init
+    /// clients (repeatable; replaces the file's list).
+    #[arg(long, value_name = "CIDR", value_parser = crate::config::parse_proxy)]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
 }
 
 impl ReplicaArgs {
@@ -74,7 +84,71 @@ impl ReplicaArgs {
         if self.join.is_some() {
             config.join = self.join;
         }
+        if self.boot_base_url.is_some() {
+            config.boot.chain_base_url = self.boot_base_url;
+        }
+        if self.cloud_init_base_url.is_some() {
+            config.boot.cloud_init_base_url = self.cloud_init_base_url;
+        }
+        if !self.trusted_proxy.is_empty() {
+            config.boot.trusted_proxies = self.trusted_proxy;
+        }
         config.validate()?;
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        args: super::ReplicaArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<Cmd, clap::Error> {
+        Cmd::try_parse_from(
+            ["replica", "--node-id", "1", "--data-dir", "/d"]
+                .iter()
+                .chain(args),
+        )
+    }
+
+    #[test]
+    fn boot_flags_reach_the_config() {
+        let c = parse(&[
+            "--boot-base-url",
+            "http://boot.example:8080",
+            "--trusted-proxy",
+            "10.0.0.2",
+            "--trusted-proxy",
+            "fd00::/64",
+        ])
+        .expect("parses")
+        .args
+        .into_config()
+        .expect("valid");
+        let b = c.boot.resolve("127.0.0.1:1");
+        assert_eq!(b.chain_base_url, "http://boot.example:8080");
+        assert_eq!(b.cloud_init_base_url, "http://boot.example:8080/cloud-init");
+        assert_eq!(b.trusted_proxies.len(), 2);
+        assert!(b.is_trusted_proxy("10.0.0.2".parse().expect("ip")));
+        assert!(!b.is_trusted_proxy("10.0.0.3".parse().expect("ip")));
+    }
+
+    #[test]
+    fn bad_boot_flags_are_refused_naming_them() {
+        let e = parse(&["--trusted-proxy", "proxy.example"])
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("proxy.example"), "{e}");
+        let e = parse(&["--boot-base-url", "http://h/\n#!ipxe"])
+            .expect("parses")
+            .args
+            .into_config()
+            .expect_err("refused");
+        assert!(e.to_string().contains("boot.chain_base_url"), "{e}");
     }
 }

@@ -64,6 +64,83 @@ pub struct Config {
     /// How long a write or linearizable read may wait for a quorum before answering 503.
     #[serde(default = "default_quorum_timeout", with = "millis")]
     pub quorum_timeout: Duration,
+    /// Boot serving (`/boot/v1/bootscript`, node-facing `/cloud-init`).
+    #[serde(default)]
+    pub boot: BootSettings,
+}
+
+/// The `[boot]` table: where nodes reach this replica, how failed boots retry, which reverse
+/// proxies are believed about a client's address. URLs default to this replica's advertised
+/// API address, which is right when nodes reach it directly.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootSettings {
+    /// Base URL iPXE chains back to (default `http://<api_advertise>`); scripts chain to
+    /// `<url>/boot/v1/bootscript?...`.
+    #[serde(default)]
+    pub chain_base_url: Option<String>,
+    /// Base URL of the node-facing cloud-init routes (default `<chain_base_url>/cloud-init`),
+    /// written into `ds=nocloud-net;s=` and vendor-data `#include` lines.
+    #[serde(default)]
+    pub cloud_init_base_url: Option<String>,
+    /// Seconds a failed boot sleeps before chaining back (default 30).
+    #[serde(default)]
+    pub retry_delay_secs: Option<u32>,
+    /// Chained retries before a script gives up with `exit 1` (default 10).
+    #[serde(default)]
+    pub max_retries: Option<u32>,
+    /// Addresses or networks of reverse proxies whose `X-Forwarded-For` is believed when a
+    /// cloud-init client is identified by address; anyone else is its TCP peer address.
+    #[serde(default, deserialize_with = "proxies")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// A trusted proxy: an address (`10.0.0.2`) or a network (`10.0.0.0/24`).
+pub fn parse_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            format!("{s:?} is not an IP address or network such as 10.0.0.2 or 10.0.0.0/24")
+        })
+}
+
+fn proxies<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|s| parse_proxy(s).map_err(serde::de::Error::custom))
+        .collect()
+}
+
+impl BootSettings {
+    /// The boot serving config for a replica whose API is advertised at `api_addr`
+    /// (`host:port`).
+    pub fn resolve(&self, api_addr: &str) -> cairn_bootsvc::BootConfig {
+        let chain = self
+            .chain_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{api_addr}"));
+        let cloud_init = self
+            .cloud_init_base_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/cloud-init", chain.trim_end_matches('/')));
+        let mut c = cairn_bootsvc::BootConfig::new(chain, cloud_init);
+        if let Some(d) = self.retry_delay_secs {
+            c.retry_delay_secs = d;
+        }
+        if let Some(n) = self.max_retries {
+            c.max_retries = n;
+        }
+        c.trusted_proxies = self.trusted_proxies.clone();
+        c
+    }
+
+    /// Checks the given values, as they will be used (with a stand-in for the address that is
+    /// only known once the API listener is bound).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.resolve("127.0.0.1:27779")
+            .validate()
+            .map_err(|e| ConfigError::Invalid(format!("boot.{e}")))
+    }
 }
 
 /// Raft timings and compaction thresholds.
@@ -134,6 +211,7 @@ impl Config {
             join: None,
             raft: RaftTuning::default(),
             quorum_timeout: default_quorum_timeout(),
+            boot: BootSettings::default(),
         }
     }
 
@@ -181,7 +259,7 @@ impl Config {
                 "--join {url:?}: expected a member's API URL such as http://10.0.0.1:27779"
             )));
         }
-        Ok(())
+        self.boot.validate()
     }
 }
 
@@ -222,6 +300,24 @@ mod tests {
         let e =
             parse("node_id = 1\ndata_dir = \"/d\"\napi_listen = \"nowhere\"\n").expect_err("addr");
         assert!(format!("{:?}", e).contains("api_listen"), "{e:?}");
+    }
+
+    #[test]
+    fn boot_settings_default_to_the_advertised_address() {
+        let c = parse(
+            "node_id = 1\ndata_dir = \"/d\"\n[boot]\nretry_delay_secs = 5\n\
+             trusted_proxies = [\"10.0.0.2\", \"fd00::/64\"]\n",
+        )
+        .expect("valid");
+        let b = c.boot.resolve("10.1.0.1:27779");
+        assert_eq!(b.chain_base_url, "http://10.1.0.1:27779");
+        assert_eq!(b.cloud_init_base_url, "http://10.1.0.1:27779/cloud-init");
+        assert_eq!((b.retry_delay_secs, b.trusted_proxies.len()), (5, 2));
+        let e = parse("node_id = 1\ndata_dir = \"/d\"\n[boot]\nchain_base_url = \"ftp://h\"\n")
+            .expect_err("scheme");
+        assert!(format!("{e}").contains("boot.chain_base_url"), "{e}");
+        let e = parse("node_id = 1\ndata_dir = \"/d\"\n[boot]\nproxies = []\n").expect_err("key");
+        assert!(format!("{e:?}").contains("proxies"), "{e:?}");
     }
 
     #[test]

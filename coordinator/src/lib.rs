@@ -4,8 +4,10 @@
 //! A library first: [`start`] runs a replica and returns a [`Handle`]; the `cairn-coordinator`
 //! binary and `cairn replica` only parse flags and call it.
 
+pub mod agents;
 pub mod api;
 pub mod args;
+pub mod clock;
 pub mod config;
 pub mod inventory;
 pub mod net;

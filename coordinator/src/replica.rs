@@ -192,7 +192,8 @@ async fn start_in_span(config: Config) -> Result<Handle, StartError> {
     rc.max_logs_kept_after_snapshot = t.max_logs_kept_after_snapshot;
     rc.op_timeout = config.quorum_timeout;
     let replica = Replica::start(rc, Inventory::default(), Transport::Grpc).await?;
-    let state = match AppState::new(replica.clone(), config.quorum_timeout) {
+    let boot = config.boot.resolve(&node.api_addr);
+    let state = match AppState::with_boot(replica.clone(), config.quorum_timeout, boot) {
         Ok(state) => state,
         Err(e) => {
             replica.shutdown().await?;
@@ -214,21 +215,28 @@ async fn start_in_span(config: Config) -> Result<Handle, StartError> {
     };
     let api = {
         let mut rx = stop_rx.clone();
-        let app = api::service(state);
+        let agents = state.agents().clone();
+        let app = api::service(state.clone());
         tokio::spawn(async move {
-            axum::serve(api_listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|s| *s).await;
-                })
-                .await
+            // Connect info: node-facing cloud-init identifies the node by its address.
+            axum::serve(
+                api_listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|s| *s).await;
+                agents.close();
+            })
+            .await
         })
     };
+    let timers = crate::agents::timers::spawn(state, stop_rx.clone());
     let mut handle = Handle {
         endpoints,
         replica,
         stop,
         api,
-        tasks: vec![raft_task],
+        tasks: vec![raft_task, timers],
     };
     // From here on the servers run: a failure must stop them, or a retry in this process
     // would find its ports and its sled database still held.

@@ -6,10 +6,13 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use cairn_coordinator::inventory::{Command, ComponentChange, GroupKind, Inventory, Outcome};
+use cairn_coordinator::inventory::{
+    BootCommand, Command, ComponentChange, GroupKind, Inventory, Outcome,
+};
 use cairn_protocols::{
-    Component, EthernetInterface, Group, HmsFlag, HmsState, IpAddressMapping, MacAddr, Members,
-    RedfishEndpoint, Xname,
+    BootKey, BootParameters, CloudConfigFile, ClusterDefaults, Component, EthernetInterface,
+    FileEncoding, Group, GroupData, HmsFlag, HmsState, InstanceInfo, IpAddressMapping, MacAddr,
+    Members, PhoneHome, RedfishEndpoint, Xname,
 };
 use cairn_raft::StateMachine;
 use proptest::prelude::*;
@@ -142,6 +145,96 @@ fn group() -> impl Strategy<Value = Group> {
         })
 }
 
+fn boot_key() -> impl Strategy<Value = BootKey> {
+    prop_oneof![
+        Just(BootKey::Default),
+        Just(BootKey::Global),
+        Just(BootKey::Role("Compute".into())),
+        Just(BootKey::Unknown("x86_64".into())),
+        xname().prop_map(BootKey::Node),
+    ]
+}
+
+fn boot_parameters() -> impl Strategy<Value = BootParameters> {
+    (
+        proptest::collection::vec(boot_key(), 0..3),
+        proptest::collection::vec(mac(), 0..2),
+        proptest::collection::vec(0i64..6, 0..2),
+        "[a-z=]{0,6}",
+        proptest::option::of(Just("http://h/k")),
+        proptest::option::of((0i64..3, "[a-z]{1,3}")),
+    )
+        .prop_map(|(hosts, macs, nids, params, kernel, meta)| {
+            let mut bp = BootParameters {
+                hosts,
+                macs,
+                nids,
+                params,
+                kernel: kernel.unwrap_or_default().to_owned(),
+                ..Default::default()
+            };
+            bp.cloud_init.meta_data = meta.map(|(n, k)| {
+                let mut m = serde_json::Map::new();
+                m.insert(
+                    k,
+                    if n == 0 {
+                        serde_json::Value::Null
+                    } else {
+                        n.into()
+                    },
+                );
+                m
+            });
+            bp
+        })
+}
+
+fn cloud_init_group() -> impl Strategy<Value = GroupData> {
+    (
+        label(),
+        proptest::option::of("[a-z]{1,4}"),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(name, description, file, base64)| GroupData {
+            name,
+            description,
+            meta_data: None,
+            file: file.then(|| CloudConfigFile {
+                content: "#cloud-config\npackages: [vim]\n".into(),
+                filename: String::new(),
+                encoding: if base64 {
+                    FileEncoding::Base64
+                } else {
+                    FileEncoding::Plain
+                },
+            }),
+        })
+}
+
+fn boot_command() -> impl Strategy<Value = BootCommand> {
+    prop_oneof![
+        2 => boot_parameters().prop_map(BootCommand::CreateParams),
+        2 => boot_parameters().prop_map(BootCommand::PutParams),
+        2 => boot_parameters().prop_map(BootCommand::PatchParams),
+        1 => boot_parameters().prop_map(BootCommand::DeleteParams),
+        1 => (proptest::option::of("[a-z]{1,4}"), proptest::option::of(1u32..5))
+            .prop_map(|(cluster_name, nid_length)| BootCommand::SetClusterDefaults(
+                ClusterDefaults { cluster_name, nid_length, ..Default::default() })),
+        1 => cloud_init_group().prop_map(BootCommand::CreateCloudInitGroup),
+        1 => cloud_init_group().prop_map(BootCommand::PutCloudInitGroup),
+        1 => label().prop_map(BootCommand::DeleteCloudInitGroup),
+        1 => (xname(), proptest::option::of("[a-z]{1,4}")).prop_map(|(id, local_hostname)| {
+            BootCommand::PutInstanceInfo { id, info: InstanceInfo { local_hostname, ..Default::default() } }
+        }),
+        1 => (xname(), "[a-z]{0,4}").prop_map(|(id, hostname)| BootCommand::PhoneHome {
+            id,
+            report: PhoneHome { hostname, ..Default::default() },
+            at: "2026-01-03T00:00:00Z".into(),
+        }),
+    ]
+}
+
 fn command() -> impl Strategy<Value = Command> {
     let now = || Just("2026-01-02T00:00:00Z".to_owned());
     let iface_id = || mac().prop_map(|m| m.smd_id());
@@ -191,6 +284,7 @@ fn command() -> impl Strategy<Value = Command> {
             .prop_map(|(kind, label, ids)| Command::SetMembers { kind, label, ids }),
         2 => (kind(), label(), xname())
             .prop_map(|(kind, label, id)| Command::RemoveMember { kind, label, id }),
+        6 => boot_command().prop_map(Command::Boot),
     ]
 }
 
@@ -259,6 +353,44 @@ proptest! {
             prop_assert_eq!(a.apply(cmd.clone()), b.apply(cmd.clone()));
         }
         prop_assert_eq!(a, b);
+    }
+
+    /// The derived lookups (NID, IP address, owner) agree with a scan of the records after
+    /// any history, and member lists stay sorted (group lookups binary-search them).
+    #[test]
+    fn lookups_agree_with_the_records(cmds in commands()) {
+        let (inv, _) = run(&cmds);
+        for nid in 0..9 {
+            let scanned = inv.components().find(|c| c.nid == Some(nid)).map(|c| &c.id);
+            prop_assert_eq!(inv.component_by_nid(nid).map(|c| &c.id), scanned);
+        }
+        for i in 0u8..4 {
+            let ip = IpAddr::V4(Ipv4Addr::new(10, 0, 0, i));
+            let mut scanned: Vec<&str> = inv
+                .interfaces()
+                .filter(|f| f.ip_addresses.iter().any(|m| m.ip_address == ip))
+                .map(|f| f.id.as_str())
+                .collect();
+            scanned.sort_unstable();
+            let indexed: Vec<&str> = inv.interfaces_by_ip(ip).map(|f| f.id.as_str()).collect();
+            prop_assert_eq!(indexed, scanned);
+            let mapped = IpAddr::V6(Ipv4Addr::new(10, 0, 0, i).to_ipv6_mapped());
+            prop_assert_eq!(inv.node_by_ip(mapped), inv.node_by_ip(ip));
+        }
+        for c in inv.components() {
+            let scanned: Vec<&str> = inv
+                .interfaces()
+                .filter(|f| f.component_id.as_ref() == Some(&c.id))
+                .map(|f| f.id.as_str())
+                .collect();
+            let indexed: Vec<&str> = inv.interfaces_of(&c.id).map(|f| f.id.as_str()).collect();
+            prop_assert_eq!(indexed, scanned);
+        }
+        for kind in [GroupKind::Group, GroupKind::Partition] {
+            for g in inv.groups(kind) {
+                prop_assert!(g.members.ids.is_sorted(), "{:?} {} unsorted", kind, g.label);
+            }
+        }
     }
 
     /// Commands travel through the Raft log as MessagePack and through the internal propose
@@ -365,4 +497,123 @@ fn refused_commands_leave_records_untouched() {
         assert_eq!(inv.revision(), rev + 1);
         assert_eq!(records(&inv), records(&before), "{cmd:?}");
     }
+}
+
+fn node_x(i: u32) -> Xname {
+    Xname::parse(&format!("x1000c0s{i}b0n0")).unwrap()
+}
+
+/// Nodes 0 and 1 (NIDs 1, 2), node 0 with an interface on 10.0.0.1.
+fn boot_inventory() -> Inventory {
+    let mut inv = Inventory::default();
+    let mut a = Component::new(node_x(0)).with_state(HmsState::Ready);
+    a.nid = Some(1);
+    let mut b = Component::new(node_x(1)).with_state(HmsState::Ready);
+    b.nid = Some(2);
+    inv.apply(Command::UpsertComponents {
+        components: vec![a, b],
+        force: false,
+    })
+    .unwrap();
+    let mut iface = EthernetInterface::new(MacAddr([2, 0, 0, 0, 0, 1]));
+    iface.component_id = Some(node_x(0));
+    iface.ip_addresses.push(IpAddressMapping {
+        ip_address: "10.0.0.1".parse().unwrap(),
+        network: None,
+    });
+    inv.apply(Command::CreateEthernetInterface(iface)).unwrap();
+    inv
+}
+
+fn params(json: serde_json::Value) -> BootParameters {
+    serde_json::from_value(json).unwrap()
+}
+
+#[test]
+fn boot_commands_follow_bss_semantics() {
+    let mut inv = boot_inventory();
+    let boot = |c| Command::Boot(c);
+    inv.apply(boot(BootCommand::CreateParams(params(
+        serde_json::json!({"hosts": ["Default"], "kernel": "http://h/k"}),
+    ))))
+    .unwrap();
+    // MACs and NIDs resolve to their node when applied; one entry is shared by both.
+    let applied = inv
+        .apply(boot(BootCommand::PutParams(params(
+            serde_json::json!({"macs": ["02:00:00:00:00:01"], "nids": [2], "params": "quiet"}),
+        ))))
+        .unwrap();
+    assert_eq!(applied.count, 2);
+    assert_eq!(
+        inv.boot_entry(&BootKey::Node(node_x(1))).unwrap().params,
+        "quiet"
+    );
+    // A NID nobody has: refused, nothing changes.
+    let before = records(&inv);
+    let e = inv
+        .apply(boot(BootCommand::PutParams(params(
+            serde_json::json!({"hosts": ["Compute"], "nids": [7]}),
+        ))))
+        .unwrap_err();
+    assert_eq!(e.to_string(), "nids[0]: no node has NID 7");
+    assert_eq!(records(&inv), before);
+    // PATCH is copy-on-write: node 1's entry changes, node 0's (shared until now) does not.
+    inv.apply(boot(BootCommand::PatchParams(params(
+        serde_json::json!({"hosts": [node_x(1)], "kernel": "http://h/k2"}),
+    ))))
+    .unwrap();
+    assert_eq!(
+        inv.boot_entry(&BootKey::Node(node_x(1))).unwrap().kernel,
+        "http://h/k2"
+    );
+    assert_eq!(
+        inv.boot_entry(&BootKey::Node(node_x(0))).unwrap().kernel,
+        ""
+    );
+    // Phone-home lands in the node's entry and the report list.
+    inv.apply(boot(BootCommand::PhoneHome {
+        id: node_x(0),
+        report: PhoneHome {
+            hostname: "n0".into(),
+            ..Default::default()
+        },
+        at: "t".into(),
+    }))
+    .unwrap();
+    assert_eq!(
+        inv.boot_entry(&BootKey::Node(node_x(0)))
+            .unwrap()
+            .cloud_init
+            .phone_home
+            .hostname,
+        "n0"
+    );
+    assert_eq!(inv.phone_home_reports().count(), 1);
+    // Snapshots carry all of it, and the restored copy answers lookups alike.
+    let copy = restored(&inv);
+    assert_eq!(copy, inv);
+    assert_eq!(
+        copy.node_by_ip("10.0.0.1".parse().unwrap()),
+        Some(&node_x(0))
+    );
+    assert_eq!(copy.node_by_nid(2), Some(&node_x(1)));
+}
+
+#[test]
+fn an_address_two_nodes_claim_identifies_neither() {
+    let mut inv = boot_inventory();
+    let mut other = EthernetInterface::new(MacAddr([2, 0, 0, 0, 0, 2]));
+    other.component_id = Some(node_x(1));
+    other.ip_addresses.push(IpAddressMapping {
+        ip_address: "10.0.0.1".parse().unwrap(),
+        network: None,
+    });
+    inv.apply(Command::CreateEthernetInterface(other)).unwrap();
+    assert_eq!(inv.node_by_ip("10.0.0.1".parse().unwrap()), None);
+    inv.apply(Command::DeleteEthernetInterface("020000000002".into()))
+        .unwrap();
+    assert_eq!(
+        inv.node_by_ip("10.0.0.1".parse().unwrap()),
+        Some(&node_x(0))
+    );
 }

@@ -8,6 +8,11 @@
 //! - xnames and MACs are validated and normalized on the way in, with errors that name the
 //!   bad part; [`from_json_slice`] adds the failing field's path.
 //!
+//! The rack agents' protocol lives here too, so agents and coordinators share it and nothing
+//! else: `proto/agent.proto` (generated into [`pb::agent`]), its validated domain types in
+//! [`agent`] with the conversions in [`pb_impl`], and PCS power control in [`power`]
+//! (vocabularies, JSON records, and the ResetType rules both sides apply).
+//!
 //! ```
 //! use cairn_protocols::{Component, HmsState, HmsType, MacAddr, Xname};
 //!
@@ -27,7 +32,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod agent;
+pub mod boot;
+pub mod cloudinit;
 pub mod component;
+pub mod discovery;
 pub mod endpoint;
 pub mod enums;
 pub mod ethernet;
@@ -35,15 +44,30 @@ pub mod group;
 pub mod json;
 pub mod mac;
 pub mod magellan;
+pub mod pb;
+pub mod pb_impl;
+pub mod power;
 pub mod problem;
 pub mod query;
 pub mod redfish;
 pub mod xname;
 
+pub use boot::{
+    BootData, BootEntry, BootKey, BootParameters, BssCloudInit, FieldError, ImageData, KNOWN_ROLES,
+    validate_arch, validate_image_path, validate_params,
+};
+pub use cloudinit::{
+    CloudConfigFile, ClusterDefaults, FileEncoding, GroupData, InstanceInfo, PhoneHome,
+    UserDataKind,
+};
 pub use component::{
     BulkEnabled, BulkFlagOnly, BulkNid, BulkRole, BulkSoftwareStatus, BulkStateData, Component,
     ComponentArray, ComponentPut, ComponentsPost, NidPatchItem, PatchEnabled, PatchFlagOnly,
     PatchNid, PatchRole, PatchSoftwareStatus, PatchStateData,
+};
+pub use discovery::{
+    DiscoveryOutcome, DiscoveryStatus, DiscoveryValidationError, EndpointDiscovery,
+    UnknownDiscoveryStatus,
 };
 pub use endpoint::{
     ChassisActions, ComponentEndpoint, ComponentEndpointArray, ComputerSystemActions,
@@ -65,6 +89,7 @@ pub use magellan::{
     MagellanAdapter, MagellanEndpoint, MagellanEthernetInterface, MagellanLinks, MagellanManager,
     MagellanNetworkInterface, MagellanPower, MagellanSystem,
 };
+pub use pb_impl::PbError;
 pub use problem::Problem;
 pub use query::{ByNidQuery, ComponentQuery, NidRangeError, parse_nid_range};
 pub use redfish::{

@@ -14,6 +14,7 @@ pub struct ClusterBuilder {
     coordinators: usize,
     snapshot_logs_since_last: u64,
     max_logs_kept_after_snapshot: u64,
+    extra_config: String,
 }
 
 impl ClusterBuilder {
@@ -30,6 +31,14 @@ impl ClusterBuilder {
         self
     }
 
+    /// Add TOML to every replica's configuration file (top-level keys or whole tables; it is
+    /// written before the `[raft]` table).
+    pub fn config(mut self, toml: &str) -> Self {
+        self.extra_config.push_str(toml);
+        self.extra_config.push('\n');
+        self
+    }
+
     /// Start replica 1 with `--bootstrap`, the others with `--join`, and wait until all vote.
     pub async fn start(self) -> anyhow::Result<Cluster> {
         let dir = tempfile::Builder::new().prefix("cairn-test-").tempdir()?;
@@ -41,8 +50,9 @@ impl ClusterBuilder {
             std::fs::write(
                 &config,
                 format!(
-                    "node_id = {id}\ndata_dir = {:?}\n\n[raft]\nsnapshot_logs_since_last = {}\nmax_logs_kept_after_snapshot = {}\n",
+                    "node_id = {id}\ndata_dir = {:?}\n{}\n[raft]\nsnapshot_logs_since_last = {}\nmax_logs_kept_after_snapshot = {}\n",
                     rdir.join("data"),
+                    self.extra_config,
                     self.snapshot_logs_since_last,
                     self.max_logs_kept_after_snapshot
                 ),
@@ -108,6 +118,7 @@ impl Cluster {
             coordinators: 3,
             snapshot_logs_since_last: 5_000,
             max_logs_kept_after_snapshot: 1_000,
+            extra_config: String::new(),
         }
     }
 
@@ -137,6 +148,11 @@ impl Cluster {
     pub fn api_url(&self, id: u64) -> String {
         let e = self.replica(id).endpoints.expect("replica was started");
         format!("http://{}", e.api)
+    }
+
+    /// The socket address of a replica's API.
+    pub fn api_addr(&self, id: u64) -> std::net::SocketAddr {
+        self.replica(id).endpoints.expect("replica was started").api
     }
 
     /// A shared HTTP client.

@@ -1,5 +1,6 @@
 //! Harness for multi-process tests: real `cairn-coordinator` processes started from a temp
-//! dir, one log file each, torn down explicitly and kept on failure for inspection.
+//! dir, one log file each, torn down explicitly and kept on failure for inspection; and the
+//! fixtures of the end-to-end tests with real peers ([`peers`], [`nginx`]).
 //!
 //! ```no_run
 //! # async fn f() -> anyhow::Result<()> {
@@ -9,9 +10,11 @@
 //! ```
 
 mod cluster;
+pub mod nginx;
+pub mod peers;
 mod poll;
 mod process;
 
 pub use cluster::{Cluster, ClusterBuilder};
 pub use poll::wait_for;
-pub use process::{Endpoints, coordinator_binary};
+pub use process::{Endpoints, agent_binary, cairn_binary, coordinator_binary};

@@ -26,37 +26,50 @@ pub struct Endpoints {
 pub fn coordinator_binary() -> anyhow::Result<PathBuf> {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BUILT
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args([
-                    "build",
-                    "-q",
-                    "-p",
-                    "cairn-coordinator",
-                    "--bin",
-                    "cairn-coordinator",
-                ])
-                .status()
-                .map_err(|e| format!("cannot run cargo to build cairn-coordinator: {e}"))?;
-            if !status.success() {
-                return Err("cargo build -p cairn-coordinator failed".into());
-            }
-            // target/<profile>/deps/<test-binary> → target/<profile>/cairn-coordinator
-            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-            let dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .ok_or("cannot locate the target directory")?;
-            let bin = dir.join("cairn-coordinator");
-            if bin.exists() {
-                Ok(bin)
-            } else {
-                Err(format!("{} was not built", bin.display()))
-            }
-        })
+        .get_or_init(|| build_binary("cairn-coordinator", "cairn-coordinator"))
         .clone()
         .map_err(anyhow::Error::msg)
+}
+
+/// The `cairn` command of this build, built on first use like [`coordinator_binary`].
+pub fn cairn_binary() -> anyhow::Result<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| build_binary("cairn-cli", "cairn"))
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+/// The `cairn-agent` binary of this build, built on first use like [`coordinator_binary`].
+pub fn agent_binary() -> anyhow::Result<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| build_binary("cairn-agent", "cairn-agent"))
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+fn build_binary(package: &str, bin: &str) -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "-q", "-p", package, "--bin", bin])
+        .status()
+        .map_err(|e| format!("cannot run cargo to build {bin}: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build -p {package} failed"));
+    }
+    // target/<profile>/deps/<test-binary> → target/<profile>/<bin>
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("cannot locate the target directory")?;
+    let path = dir.join(bin);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!("{} was not built", path.display()))
+    }
 }
 
 /// A replica's process and where it keeps its state.

@@ -3,9 +3,15 @@
 //! available, a 3-member etcd cluster ([`etcd_target`]) take closed-loop load ([`load`]);
 //! [`report`] prints both side by side with the ratio and DESIGN.md's goals.
 
+mod boot;
 mod cairn_target;
+mod discovery;
 mod etcd_target;
+mod farm;
+mod hw_report;
 mod load;
+mod power;
+mod proc_stat;
 mod report;
 mod rss;
 
@@ -29,6 +35,28 @@ pub enum BenchCmd {
     /// etcd-server`), also a 3-member etcd cluster, and runs the same workloads against it
     /// over gRPC. Every process is killed and every directory removed at the end.
     Inventory(InventoryArgs),
+    /// Node-facing boot serving (bootscript, meta-data) against nginx serving the same bytes.
+    ///
+    /// Run it as `cargo run --release -p cairn-cli -- bench boot`. Starts a coordinator of this
+    /// executable and Debian's nginx (`apt-get install nginx wrk`) on 127.0.0.1 in a temporary
+    /// directory, loads the nodes, writes each node's bootscript and meta-data as nginx's
+    /// static files, and loads both with wrk, in the same run. Every process is killed and
+    /// every directory removed at the end.
+    Boot(boot::BootArgs),
+    /// Redfish discovery of 1,000 simulated BMCs by one rack agent.
+    ///
+    /// Run it as `cargo run --release -p cairn-cli -- bench discovery`. Starts 3 replicas and
+    /// one agent of this executable and a simulated farm of BMCs (in this process) on a
+    /// loopback subnet, lets the agent find them by scanning, then times discoveries from
+    /// the Discover request to the last result applied, with the agent's CPU time and memory.
+    Discovery(discovery::DiscoveryArgs),
+    /// A power transition of 10,000 simulated nodes across 4 rack agents.
+    ///
+    /// Run it as `cargo run --release -p cairn-cli -- bench power`. Starts 3 replicas, 4
+    /// agents and 5,000 simulated BMCs (2 systems each, new power states showing after 1 s),
+    /// lets the agents discover them, then times transitions (on, off, on) from the POST to
+    /// completion.
+    Power(power::PowerArgs),
 }
 
 /// One part of the inventory benchmark.
@@ -187,6 +215,9 @@ pub fn xname(k: u64) -> String {
 pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
     match cmd {
         BenchCmd::Inventory(args) => inventory(args).await,
+        BenchCmd::Boot(args) => boot::run(args).await,
+        BenchCmd::Discovery(args) => discovery::run(args).await,
+        BenchCmd::Power(args) => power::run(args).await,
     }
 }
 

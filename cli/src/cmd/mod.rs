@@ -1,11 +1,18 @@
 //! One module per noun of the command line.
 
+pub mod agent;
+pub mod agents;
+pub mod boot;
+pub mod cloud_init;
 pub mod cluster;
 pub mod component_endpoints;
 pub mod components;
+pub mod discover;
+pub mod discover_summary;
 pub mod groups;
 pub mod interfaces;
 pub mod memberships;
+pub mod power;
 pub mod redfish;
 pub mod replica;
 

@@ -1,7 +1,10 @@
-//! `cairn demo`: a 3-replica cluster on this machine, a sample inventory, and a leader killed
-//! with SIGKILL while nothing is lost. The scenario is in [`scenario`]; the processes are
+//! `cairn demo`: a 3-replica cluster on this machine, a sample inventory with boot parameters
+//! and cloud-init data (and one node's view of them), and a leader killed with SIGKILL while
+//! nothing is lost. The scenario is in [`scenario`]; the processes are
 //! managed by [`crate::local_cluster`].
 
+mod boot;
+mod racks;
 mod sample;
 mod scenario;
 mod snapshot;

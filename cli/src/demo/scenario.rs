@@ -8,6 +8,8 @@ use anyhow::Context as _;
 use serde_json::json;
 
 use super::DemoArgs;
+use super::boot;
+use super::racks;
 use super::sample;
 use super::snapshot::Snapshot;
 use crate::client::Client;
@@ -18,7 +20,10 @@ const REPLICAS: u64 = 3;
 const PROBE_GROUP: &str = "failover-probe";
 
 /// Run `fut`, then print `✔ title (time)`, or `✘ title` and the error.
-async fn step<T>(title: &str, fut: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+pub(super) async fn step<T>(
+    title: &str,
+    fut: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
     let start = Instant::now();
     match fut.await {
         Ok(v) => {
@@ -73,6 +78,31 @@ async fn scenario(cluster: &mut LocalCluster, args: &DemoArgs) -> anyhow::Result
         sample::load(&client, &sample),
     )
     .await?;
+    step(
+        "assigned boot parameters (Default, Compute) and cloud-init data (defaults, groups compute and rack-x1000)",
+        boot::load(&client),
+    )
+    .await?;
+    let node_boot = step(
+        &format!(
+            "node {} boots: its iPXE script by MAC, its cloud-init data from its own address {}",
+            boot::NODE,
+            boot::NODE_LOOPBACK
+        ),
+        async {
+            let b = boot::fetch(&client).await?;
+            b.check()?;
+            Ok(b)
+        },
+    )
+    .await?;
+    boot::print_block(
+        &format!("GET /boot/v1/bootscript?mac={}", boot::NODE_MAC),
+        &node_boot.script,
+    );
+    boot::print_block("GET /cloud-init/meta-data", &node_boot.meta_data);
+    boot::print_block("GET /cloud-init/user-data", &node_boot.user_data);
+    boot::print_block("GET /cloud-init/vendor-data", &node_boot.vendor_data);
     let before = Snapshot::read(&client, &[]).await?;
     println!(
         "  {} cabinets × {} nodes: {}",
@@ -111,6 +141,9 @@ async fn scenario(cluster: &mut LocalCluster, args: &DemoArgs) -> anyhow::Result
 
     restart(cluster, leader, &before).await?;
 
+    // Kept until the scenario ends: dropping it stops the agents and the simulated BMCs.
+    let _racks = racks::run(cluster, &cluster.client(new_leader)?).await?;
+
     let url = cluster.api_url(new_leader)?;
     println!();
     println!("The cluster's API: {url} (any replica answers; writes are forwarded to the leader)");
@@ -118,6 +151,13 @@ async fn scenario(cluster: &mut LocalCluster, args: &DemoArgs) -> anyhow::Result
     println!("  cairn --api {url} components list --type Node");
     println!("  cairn --api {url} cluster status");
     println!("  cairn --api {url} groups members rack-x1001");
+    println!("  cairn --api {url} agents");
+    println!("  cairn --api {url} power status x1001");
+    println!("  cairn --api {url} power off x1000c0s[0-3]b0n[0-1]");
+    println!("  cairn --api {url} discover --force");
+    println!("  cairn --api {url} boot params get");
+    println!("  cairn --api {url} boot script {}", boot::NODE);
+    println!("  cairn --api {url} cloud-init groups get compute -o yaml");
     if args.once {
         return Ok(());
     }

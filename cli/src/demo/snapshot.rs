@@ -4,7 +4,6 @@ use anyhow::bail;
 use serde_json::Value;
 
 use crate::client::Client;
-use crate::cmd::HSM;
 use crate::output::records;
 
 /// One read of every collection, each sorted by its key.
@@ -14,22 +13,37 @@ pub struct Snapshot {
     pub collections: Vec<(&'static str, Vec<Value>)>,
 }
 
-const COLLECTIONS: [(&str, &str, Option<&str>, &str); 5] = [
-    ("components", "/State/Components", Some("Components"), "ID"),
+/// `(name, path, key of the wrapped list, key to sort by)`. A `*` list key means the answer is
+/// a map of records by name (cloud-init's groups).
+const COLLECTIONS: [(&str, &str, Option<&str>, &str); 7] = [
+    (
+        "components",
+        "/hsm/v2/State/Components",
+        Some("Components"),
+        "ID",
+    ),
     (
         "Ethernet interfaces",
-        "/Inventory/EthernetInterfaces",
+        "/hsm/v2/Inventory/EthernetInterfaces",
         None,
         "ID",
     ),
     (
         "Redfish endpoints",
-        "/Inventory/RedfishEndpoints",
+        "/hsm/v2/Inventory/RedfishEndpoints",
         Some("RedfishEndpoints"),
         "ID",
     ),
-    ("groups", "/groups", None, "label"),
-    ("partitions", "/partitions", None, "name"),
+    ("groups", "/hsm/v2/groups", None, "label"),
+    ("partitions", "/hsm/v2/partitions", None, "name"),
+    // Answered in key order, which sorting by the (array) key leaves as is.
+    ("boot parameters", "/boot/v1/bootparameters", None, "hosts"),
+    (
+        "cloud-init groups",
+        "/cloud-init/admin/groups",
+        Some("*"),
+        "name",
+    ),
 ];
 
 impl Snapshot {
@@ -37,8 +51,13 @@ impl Snapshot {
     pub async fn read(client: &Client, skip_groups: &[&str]) -> anyhow::Result<Self> {
         let mut collections = Vec::new();
         for (name, path, list_key, key) in COLLECTIONS {
-            let v = client.get(&format!("{HSM}{path}"), &[]).await?;
-            let mut items = records(&v, list_key);
+            let v = client.get(path, &[]).await?;
+            let mut items = match (list_key, v) {
+                (Some("*"), Value::Object(by_name)) => {
+                    by_name.into_iter().map(|(_, r)| r).collect()
+                }
+                (_, v) => records(&v, list_key),
+            };
             items.retain(|r| !(key == "label" && skip_groups.iter().any(|g| r[key] == *g)));
             items.sort_by(|a, b| a[key].as_str().cmp(&b[key].as_str()));
             collections.push((name, items));

@@ -94,3 +94,13 @@ impl From<cairn_protocols::MacError> for ApiError {
         ApiError::BadRequest(e.to_string())
     }
 }
+
+impl From<cairn_protocols::FieldError> for ApiError {
+    fn from(e: cairn_protocols::FieldError) -> Self {
+        if e.too_large {
+            ApiError::PayloadTooLarge(e.to_string())
+        } else {
+            ApiError::BadRequest(e.to_string())
+        }
+    }
+}

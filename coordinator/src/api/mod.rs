@@ -2,6 +2,11 @@
 //! generated OpenAPI document. [`router`] is apart from serving so tests drive it with
 //! `oneshot`, without sockets.
 
+mod agents;
+mod boot_params;
+mod boot_service;
+pub mod boot_source;
+mod cloud_init_admin;
 mod cluster;
 mod component_patch;
 mod components;
@@ -13,6 +18,9 @@ mod magellan;
 mod memberships;
 pub mod metrics;
 mod partitions;
+mod power;
+mod power_status;
+mod power_targets;
 mod redfish;
 mod service;
 pub mod state;
@@ -91,13 +99,19 @@ struct ApiDoc;
 
 /// Every route with its OpenAPI description.
 fn documented() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    OpenApiRouter::with_openapi(ApiDoc::openapi().merge_from(boot_source::NodeRoutesDoc::openapi()))
         .merge(components::routes())
         .merge(interfaces::routes())
         .merge(redfish::routes())
         .merge(groups::routes())
         .merge(cluster::routes())
         .merge(service::routes())
+        .merge(agents::routes())
+        .merge(power::routes())
+        .merge(power_status::routes())
+        .merge(boot_params::routes())
+        .merge(boot_service::routes())
+        .merge(cloud_init_admin::routes())
         .routes(utoipa_axum::routes!(metrics::metrics))
 }
 
@@ -111,6 +125,7 @@ pub fn router(state: AppState) -> axum::Router {
     let (router, doc) = documented().split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router
+        .merge(boot_source::node_routes(&state))
         .route(
             "/openapi.json",
             get(move || {
@@ -141,10 +156,29 @@ pub fn router(state: AppState) -> axum::Router {
         .with_state(state)
 }
 
-/// The router wrapped so trailing slashes are ignored, as SMD's `StripSlashes` does.
+/// The router wrapped so trailing slashes are ignored, as SMD's `StripSlashes` does, with
+/// gRPC (the agents' `AgentService`) multiplexed onto the same listener by content type: an
+/// agent's `--coordinator URL` is simply a replica's API URL.
 pub fn service(state: AppState) -> axum::Router {
-    use tower::Layer;
-    let inner =
+    use tower::{Layer, ServiceExt};
+    let grpc = tonic::service::Routes::new(crate::agents::AgentGrpc::server(state.clone()));
+    let rest =
         tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(router(state));
-    axum::Router::new().fallback_service(inner)
+    let both = tower::service_fn(move |req: Request| {
+        let is_grpc = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+        let (grpc, rest) = (grpc.clone(), rest.clone());
+        async move {
+            if is_grpc {
+                grpc.oneshot(req)
+                    .await
+                    .map(|r| r.map(axum::body::Body::new))
+            } else {
+                rest.oneshot(req).await
+            }
+        }
+    });
+    axum::Router::new().fallback_service(both)
 }

@@ -33,13 +33,34 @@ struct Inner {
     http: reqwest::Client,
     quorum_timeout: Duration,
     metrics: Metrics,
+    boot: cairn_bootsvc::BootConfig,
+    /// Agent liveness (meaningful on the leader).
+    agents: crate::agents::Registry,
 }
+
+/// Where boot serving says nodes reach a replica built with [`AppState::new`]: the default API
+/// address.
+pub const DEFAULT_BOOT_URL: &str = "http://127.0.0.1:27779";
 
 impl AppState {
     /// State for a replica; `quorum_timeout` bounds every wait for the leader or a quorum.
+    /// Boot serving advertises [`DEFAULT_BOOT_URL`]; [`AppState::with_boot`] says otherwise.
     pub fn new(
         replica: Replica<Inventory>,
         quorum_timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
+        let boot = cairn_bootsvc::BootConfig::new(
+            DEFAULT_BOOT_URL,
+            format!("{DEFAULT_BOOT_URL}/cloud-init"),
+        );
+        Self::with_boot(replica, quorum_timeout, boot)
+    }
+
+    /// [`AppState::new`] with boot serving's settings (validated by [`crate::Config`]).
+    pub fn with_boot(
+        replica: Replica<Inventory>,
+        quorum_timeout: Duration,
+        boot: cairn_bootsvc::BootConfig,
     ) -> Result<Self, reqwest::Error> {
         let http = crate::net::http_client(quorum_timeout)?;
         Ok(AppState(Arc::new(Inner {
@@ -47,7 +68,24 @@ impl AppState {
             http,
             quorum_timeout,
             metrics: Metrics::new(),
+            boot,
+            agents: crate::agents::Registry::default(),
         })))
+    }
+
+    /// Agent liveness, as heard by this replica (only the leader's is authoritative).
+    pub fn agents(&self) -> &crate::agents::Registry {
+        &self.0.agents
+    }
+
+    /// The client replicas use to reach each other.
+    pub(crate) fn http_client(&self) -> reqwest::Client {
+        self.0.http.clone()
+    }
+
+    /// Boot serving's settings.
+    pub fn boot_config(&self) -> &cairn_bootsvc::BootConfig {
+        &self.0.boot
     }
 
     /// The client replicas use to reach each other (bounded by the quorum timeout unless a

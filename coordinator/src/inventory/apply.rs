@@ -214,6 +214,9 @@ pub(super) fn apply(inv: &mut Inventory, cmd: Command) -> Outcome {
             }
             Ok(1)
         }
+        Command::Boot(cmd) => super::apply_boot::apply(inv, cmd),
+        Command::Agent(cmd) => super::apply_agents::apply(inv, cmd),
+        Command::Power(cmd) => super::apply_power::apply(inv, cmd),
     }?;
     Ok(Applied {
         revision: inv.revision,

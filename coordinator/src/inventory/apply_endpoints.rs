@@ -71,6 +71,13 @@ pub(super) fn register_endpoint(
     for ce in component_endpoints {
         inv.component_endpoints.insert(ce.id.clone(), ce);
     }
+    merge_interfaces(inv, interfaces);
+    Ok(n)
+}
+
+/// Discovered interfaces: new MACs are created; known ones get their new owner and any new
+/// address, and keep their description and the addresses operators added.
+pub(super) fn merge_interfaces(inv: &mut Inventory, interfaces: Vec<EthernetInterface>) {
     for mut iface in interfaces {
         iface.r#type = iface.component_id.as_ref().map(Xname::hms_type);
         match inv.interfaces.get_mut(&iface.id) {
@@ -96,5 +103,4 @@ pub(super) fn register_endpoint(
             }
         }
     }
-    Ok(n)
 }

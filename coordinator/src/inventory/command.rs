@@ -200,6 +200,12 @@ pub enum Command {
         /// The component.
         id: Xname,
     },
+    /// Boot parameters, cloud-init data and phone-home reports (`/boot/v1`, `/cloud-init`).
+    Boot(super::boot::BootCommand),
+    /// Rack agents: registrations, reports, discover requests.
+    Agent(super::agents::AgentCommand),
+    /// PCS transitions (`/power-control/v1`).
+    Power(super::power::PowerCommand),
 }
 
 /// What a successful command did.

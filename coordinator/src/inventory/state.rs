@@ -23,6 +23,18 @@ pub struct Inventory {
     pub(super) component_endpoints: BTreeMap<Xname, ComponentEndpoint>,
     pub(super) groups: BTreeMap<String, Group>,
     pub(super) partitions: BTreeMap<String, Group>,
+    /// Boot parameters and cloud-init data (absent from snapshots taken before they existed).
+    #[serde(default)]
+    pub(super) boot: super::boot::BootRecords,
+    /// Registered rack agents, their applied report numbers, discover requests.
+    #[serde(default)]
+    pub(super) agents: super::agents::AgentRecords,
+    /// PCS transitions and reported power states.
+    #[serde(default)]
+    pub(super) power: super::power::PowerRecords,
+    /// Derived from the records, never stored: rebuilt on restore, kept current by `apply`.
+    #[serde(skip)]
+    pub(super) index: super::index::Indexes,
 }
 
 impl Inventory {
@@ -48,7 +60,7 @@ impl Inventory {
 
     /// The component with this NID (the first in xname order if an operator gave a NID twice).
     pub fn component_by_nid(&self, nid: i64) -> Option<&Component> {
-        self.components.values().find(|c| c.nid == Some(nid))
+        self.index.nid(nid).find_map(|id| self.components.get(id))
     }
 
     /// All Ethernet interfaces, in id order.
@@ -105,11 +117,12 @@ impl Inventory {
         }
     }
 
-    /// Labels of the groups holding `id`, in label order.
+    /// Labels of the groups holding `id`, in label order. Apply keeps every member list
+    /// sorted, so each is binary-searched (cloud-init asks this on every request).
     pub fn group_labels_of(&self, id: &Xname) -> Vec<String> {
         self.groups
             .values()
-            .filter(|g| g.members.ids.contains(id))
+            .filter(|g| g.members.ids.binary_search(id).is_ok())
             .map(|g| g.label.clone())
             .collect()
     }
@@ -170,7 +183,20 @@ impl Inventory {
     /// Apply one committed command: the only way the inventory changes.
     pub fn apply(&mut self, cmd: Command) -> Outcome {
         self.revision += 1;
-        super::apply::apply(self, cmd)
+        use super::index::{Records, Touched};
+        let touched = Touched::of(&cmd);
+        let records = Records {
+            components: &self.components,
+            interfaces: &self.interfaces,
+        };
+        self.index.forget(&touched, &records);
+        let outcome = super::apply::apply(self, cmd);
+        let records = Records {
+            components: &self.components,
+            interfaces: &self.interfaces,
+        };
+        self.index.record(&touched, &records);
+        outcome
     }
 }
 
@@ -194,6 +220,7 @@ impl cairn_raft::StateMachine for Inventory {
     fn restore(&mut self, data: &[u8]) -> Result<(), cairn_raft::SnapshotError> {
         *self = rmp_serde::from_slice(data)
             .map_err(|e| cairn_raft::SnapshotError(SnapshotDecodeError(e).to_string()))?;
+        self.index = super::index::Indexes::build(self);
         Ok(())
     }
 }

@@ -4,10 +4,17 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod agent_state;
+mod agents;
+mod boot;
+mod cloud_init;
 mod cluster;
 mod components;
 mod groups;
+mod grpc;
 mod interfaces;
 mod openapi;
+mod power;
+mod rack;
 mod redfish;
 mod support;

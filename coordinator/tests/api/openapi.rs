@@ -20,6 +20,8 @@ fn fill(path: &str) -> String {
         ("{nid}", "1"),
         ("{id}", "2"),
         ("{kind}", "role"),
+        ("{transitionID}", "3fa85f64-5717-4562-b3fc-2c963f66afa6"),
+        ("{group}", "compute"),
     ] {
         out = out.replace(param, value);
     }
@@ -120,6 +122,9 @@ const SMD: &[(&str, &str)] = &[
     ("PUT", "/Inventory/RedfishEndpoints/{xname}"),
     ("PATCH", "/Inventory/RedfishEndpoints/{xname}"),
     ("DELETE", "/Inventory/RedfishEndpoints/{xname}"),
+    ("POST", "/Inventory/Discover"),
+    ("GET", "/Inventory/DiscoveryStatus"),
+    ("GET", "/Inventory/DiscoveryStatus/{id}"),
     ("GET", "/Inventory/ComponentEndpoints"),
     ("DELETE", "/Inventory/ComponentEndpoints"),
     ("GET", "/Inventory/ComponentEndpoints/{xname}"),
@@ -178,9 +183,58 @@ const CAIRN: &[(&str, &str)] = &[
     ("DELETE", "/apis/cairn/v1/cluster/members/{id}"),
     ("POST", "/apis/cairn/v1/internal/propose"),
     ("POST", "/apis/cairn/v1/internal/read-index"),
+    ("GET", "/apis/cairn/v1/agents"),
+    ("DELETE", "/apis/cairn/v1/agents/{id}"),
+    ("POST", "/apis/cairn/v1/internal/agents/seen"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
+];
+
+/// BSS (BEHAVIOUR.md §3.1) and OpenCHAMI cloud-init (§4.1) routes Cairn implements, plus
+/// Cairn's phone-home listing.
+const BOOT: &[(&str, &str)] = &[
+    ("GET", "/boot/v1/bootparameters"),
+    ("POST", "/boot/v1/bootparameters"),
+    ("PUT", "/boot/v1/bootparameters"),
+    ("PATCH", "/boot/v1/bootparameters"),
+    ("DELETE", "/boot/v1/bootparameters"),
+    ("GET", "/boot/v1/bootscript"),
+    ("GET", "/boot/v1/hosts"),
+    ("POST", "/boot/v1/hosts"),
+    ("GET", "/boot/v1/service/status"),
+    ("GET", "/boot/v1/service/status/all"),
+    ("GET", "/boot/v1/service/version"),
+    ("GET", "/boot/v1/service/hsm"),
+    ("GET", "/boot/v1/service/storage/status"),
+    ("GET", "/cloud-init/meta-data"),
+    ("GET", "/cloud-init/user-data"),
+    ("GET", "/cloud-init/vendor-data"),
+    ("GET", "/cloud-init/{group}.yaml"),
+    ("POST", "/cloud-init/phone-home/{id}"),
+    ("GET", "/cloud-init/admin/cluster-defaults"),
+    ("POST", "/cloud-init/admin/cluster-defaults"),
+    ("GET", "/cloud-init/admin/groups"),
+    ("POST", "/cloud-init/admin/groups"),
+    ("GET", "/cloud-init/admin/groups/{id}"),
+    ("PUT", "/cloud-init/admin/groups/{id}"),
+    ("DELETE", "/cloud-init/admin/groups/{id}"),
+    ("GET", "/cloud-init/admin/instance-info/{id}"),
+    ("PUT", "/cloud-init/admin/instance-info/{id}"),
+    ("GET", "/cloud-init/admin/phone-home"),
+];
+
+/// PCS (BEHAVIOUR.md §5) routes Cairn implements (power capping is not).
+const PCS: &[(&str, &str)] = &[
+    ("POST", "/power-control/v1/transitions"),
+    ("GET", "/power-control/v1/transitions"),
+    ("GET", "/power-control/v1/transitions/{transitionID}"),
+    ("DELETE", "/power-control/v1/transitions/{transitionID}"),
+    ("GET", "/power-control/v1/power-status"),
+    ("POST", "/power-control/v1/power-status"),
+    ("GET", "/power-control/v1/liveness"),
+    ("GET", "/power-control/v1/readiness"),
+    ("GET", "/power-control/v1/health"),
 ];
 
 #[tokio::test]
@@ -193,6 +247,8 @@ async fn the_smd_subset_is_documented() {
         .chain(
             CAIRN
                 .iter()
+                .chain(BOOT)
+                .chain(PCS)
                 .map(|(m, p)| ((*m).to_owned(), (*p).to_owned())),
         )
         .collect();

@@ -2,9 +2,11 @@
 //! send requests and to check that a refused request left the inventory as it was.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use cairn_coordinator::api::{self, AppState};
 use cairn_coordinator::inventory::Inventory;
@@ -13,10 +15,18 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// The peer address of requests sent without one (a loopback client no node owns).
+pub const DEFAULT_PEER: SocketAddr = SocketAddr::new(
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 1)),
+    40000,
+);
+
 /// A running single-replica API.
 pub struct App {
     router: axum::Router,
     replica: Replica<Inventory>,
+    /// The handler state (agent liveness, the leader's clock, gRPC over a real socket).
+    pub state: AppState,
 }
 
 /// A response: status, headers and the body (JSON if it parses, else a JSON string).
@@ -39,6 +49,16 @@ impl Resp {
 impl App {
     /// A fresh replica, initialized alone and waited for until it leads.
     pub async fn start() -> App {
+        let base = api::state::DEFAULT_BOOT_URL;
+        App::with_boot(cairn_bootsvc::BootConfig::new(
+            base,
+            format!("{base}/cloud-init"),
+        ))
+        .await
+    }
+
+    /// [`App::start`] with these boot serving settings.
+    pub async fn with_boot(boot: cairn_bootsvc::BootConfig) -> App {
         let node = Node::new("127.0.0.1:1", "127.0.0.1:2");
         let mut cfg = RaftConfig::new(1, node.clone(), Storage::Memory);
         cfg.heartbeat_interval = Duration::from_millis(50);
@@ -63,10 +83,14 @@ impl App {
         .await
         .expect("replica leads within 10 s")
         .expect("metrics channel open");
-        let router = api::service(
-            AppState::new(replica.clone(), Duration::from_secs(2)).expect("HTTP client"),
-        );
-        App { router, replica }
+        let state = AppState::with_boot(replica.clone(), Duration::from_secs(2), boot)
+            .expect("HTTP client");
+        let router = api::service(state.clone());
+        App {
+            router,
+            replica,
+            state,
+        }
     }
 
     /// Send a request with a raw body (`None`: no body and no content type).
@@ -84,8 +108,12 @@ impl App {
         self.send(req.body(body).expect("valid request")).await
     }
 
-    /// Send a prepared request.
-    pub async fn send(&self, req: Request<Body>) -> Resp {
+    /// Send a prepared request. Without a `ConnectInfo` extension it comes from
+    /// [`DEFAULT_PEER`], as a served request would carry its peer's address.
+    pub async fn send(&self, mut req: Request<Body>) -> Resp {
+        if req.extensions().get::<ConnectInfo<SocketAddr>>().is_none() {
+            req.extensions_mut().insert(ConnectInfo(DEFAULT_PEER));
+        }
         let resp = self.router.clone().oneshot(req).await.expect("infallible");
         let status = resp.status();
         let headers = resp.headers().clone();

@@ -1,0 +1,15 @@
+//! The rack agent: Redfish discovery and power control next to the BMCs, reporting to the
+//! coordinator over gRPC.
+//!
+//! - [`config`]: the configuration file (discovery's parts);
+//! - [`redfish`]: the Redfish client (auth, TLS trust, timeouts, limits, tolerant models);
+//! - [`discovery`]: scan, naming, crawl and the per-BMC reports;
+//! - [`runtime`]: the running agent ([`runtime::start`]): registration, the Watch stream, the
+//!   sled outbox, the power executor, the power-status poll, discovery runs, its HTTP API;
+//! - [`args`]: `cairn-agent`'s command line.
+
+pub mod args;
+pub mod config;
+pub mod discovery;
+pub mod redfish;
+pub mod runtime;

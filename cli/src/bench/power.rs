@@ -1,0 +1,450 @@
+//! `cairn bench power`: one PCS transition over every node of several simulated racks (10,000
+//! nodes on 4 agents by default: 5,000 BMCs × 2 systems), with BMCs that show a new power state
+//! only after a delay (1 s). Measured: the time from `POST /power-control/v1/transitions` to the
+//! transition reading `completed`, each node's new state confirmed by its agent. Runs
+//! alternate on and off. DESIGN.md's goal: ≤ the BMCs' delay + 5 s.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use cairn_protocols::power::{PowerOperation, TransitionList, TransitionStatus};
+use clap::Args;
+use serde::Serialize;
+use serde_json::json;
+
+use super::farm::{Farm, FarmSpec, MAX_PER_RACK};
+use super::hw_report::{Report, judged, line, megabytes, secs};
+use super::{median, proc_stat};
+use crate::client::Client;
+use crate::cmd::HSM;
+use crate::cmd::discover_summary::DISCOVER_OK;
+use crate::cmd::power::{PCS, TransitionRequest, transition};
+use crate::local_agent::{LocalAgent, wait_connected};
+use crate::local_cluster::{LocalCluster, wait_for};
+use crate::output::records;
+
+/// DESIGN.md: a transition takes at most the BMCs' own delay plus this.
+const GOAL_OVER_DELAY: Duration = Duration::from_secs(5);
+
+/// Flags of `cairn bench power`.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct PowerArgs {
+    /// Simulated BMCs, split evenly over the racks.
+    #[arg(long, default_value_t = 5000, value_name = "N")]
+    pub bmcs: u32,
+    /// Systems (nodes) behind each BMC.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub systems: u8,
+    /// Racks, one agent each.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub agents: u32,
+    /// How long a BMC takes to show a new power state (e.g. 1s, 500ms).
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[serde(with = "humantime_serde_secs")]
+    pub power_delay: Duration,
+    /// Measured transitions, alternating on and off; the median is judged.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub runs: usize,
+    /// Coordinator replicas.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub replicas: u64,
+    /// The agents' `[power] tasks_per_rack` (default: the agent's own).
+    #[arg(long, value_name = "N")]
+    pub tasks_per_rack: Option<usize>,
+    /// The agents' `[power] tasks_per_bmc` (default: the agent's own).
+    #[arg(long, value_name = "N")]
+    pub tasks_per_bmc: Option<usize>,
+    /// The agents' `[power] confirm_poll_ms` (default: the agent's own).
+    #[arg(long, value_name = "MS")]
+    pub confirm_poll_ms: Option<u64>,
+    /// Serve plain HTTP instead of HTTPS.
+    #[arg(long)]
+    pub http: bool,
+    /// Also write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Keep the temporary directory (data dirs and logs) afterwards.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+mod humantime_serde_secs {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+}
+
+impl PowerArgs {
+    /// The `[power]` table for the agents, when any setting was given.
+    fn agent_config(&self) -> Option<String> {
+        let settings = [
+            ("tasks_per_rack", self.tasks_per_rack.map(|v| v as u64)),
+            ("tasks_per_bmc", self.tasks_per_bmc.map(|v| v as u64)),
+            ("confirm_poll_ms", self.confirm_poll_ms),
+        ];
+        let set: Vec<String> = settings
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k} = {v}")))
+            .collect();
+        (!set.is_empty()).then(|| format!("[power]\n{}\n", set.join("\n")))
+    }
+
+    fn goal(&self) -> Duration {
+        self.power_delay + GOAL_OVER_DELAY
+    }
+}
+
+/// One measured transition.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    /// The operation.
+    pub operation: String,
+    /// POST → completed, seconds.
+    pub wall_seconds: f64,
+    /// How long the POST took to answer, seconds.
+    pub post_seconds: f64,
+    /// Tasks that succeeded.
+    pub succeeded: usize,
+    /// Tasks that did not.
+    pub not_succeeded: usize,
+    /// CPU time of all agents together in that window, seconds.
+    pub agents_cpu_seconds: f64,
+    /// The largest agent RSS at the end, bytes.
+    pub max_agent_rss_bytes: u64,
+}
+
+/// Run the benchmark.
+pub async fn run(args: PowerArgs) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; run `cargo run --release -p cairn-cli -- bench power`"
+        );
+    }
+    anyhow::ensure!(
+        args.agents > 0 && args.bmcs.is_multiple_of(args.agents),
+        "--bmcs must be a multiple of --agents"
+    );
+    anyhow::ensure!(
+        args.bmcs / args.agents <= MAX_PER_RACK,
+        "at most {MAX_PER_RACK} BMCs per agent (one /21 subnet per rack)"
+    );
+    anyhow::ensure!(
+        args.runs > 0 && args.replicas > 0,
+        "--runs and --replicas must be positive"
+    );
+    let dir = tempfile::Builder::new()
+        .prefix("cairn-bench-power-")
+        .tempdir()?;
+    eprintln!("cairn bench power: working under {}", dir.path().display());
+    let exe = std::env::current_exe().context("cannot find the cairn executable")?;
+    let mut cluster = LocalCluster::start(
+        &exe,
+        &dir.path().join("cluster"),
+        args.replicas,
+        Duration::from_secs(60),
+    )
+    .await?;
+    let spec = FarmSpec {
+        racks: args.agents,
+        bmcs_per_rack: args.bmcs / args.agents,
+        systems: args.systems,
+        power_delay: args.power_delay,
+        tls: !args.http,
+    };
+    let outcome = match Farm::start(&spec, dir.path()).await {
+        Ok(farm) => {
+            let mut agents = Vec::new();
+            let outcome = tokio::select! {
+                r = measure(&args, &cluster, &farm, &mut agents, dir.path(), &exe) => r,
+                _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+            };
+            for a in &mut agents {
+                a.stop().await;
+            }
+            farm.shutdown().await;
+            outcome
+        }
+        Err(e) => Err(e),
+    };
+    cluster.stop().await;
+    if args.keep || outcome.is_err() {
+        let kept = dir.keep();
+        eprintln!("data dirs and logs kept in {}", kept.display());
+    }
+    outcome?.emit(args.json.as_deref())
+}
+
+async fn measure(
+    args: &PowerArgs,
+    cluster: &LocalCluster,
+    farm: &Farm,
+    agents: &mut Vec<LocalAgent>,
+    dir: &Path,
+    exe: &Path,
+) -> anyhow::Result<Report> {
+    cluster.wait_for_voters(args.replicas as usize).await?;
+    let leader = cluster.leader().await?;
+    let client = Client::with_timeout(&cluster.api_url(leader)?, false, Duration::from_secs(60))?;
+    let nodes = args.bmcs as usize * args.systems as usize;
+    let config = match args.agent_config() {
+        Some(text) => {
+            let path = dir.join("agent.toml");
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Some(path)
+        }
+        None => None,
+    };
+    eprintln!(
+        "{} simulated BMCs ({nodes} nodes) in {} racks on port {}; starting {} agents",
+        args.bmcs, args.agents, farm.port, args.agents
+    );
+    let spawned = Instant::now();
+    *agents = farm.start_agents(exe, &dir.join("agents"), cluster, config.as_deref())?;
+    wait_connected(&client, agents, Duration::from_secs(60)).await?;
+    discovered(&client, args.bmcs as usize, Duration::from_secs(600)).await?;
+    let discovery = spawned.elapsed();
+    eprintln!(
+        "agents started and discovered every BMC in {}",
+        secs(discovery)
+    );
+    let pids: Vec<u32> = agents.iter().filter_map(LocalAgent::pid).collect();
+    let cabinets: Vec<String> = farm
+        .racks
+        .iter()
+        .map(|r| format!("x{}", r.cabinet))
+        .collect();
+
+    let mut runs = Vec::new();
+    for i in 0..args.runs {
+        let operation = if i % 2 == 0 {
+            PowerOperation::On
+        } else {
+            PowerOperation::Off
+        };
+        let before = samples(&pids)?;
+        let request = TransitionRequest {
+            operation,
+            locations: cabinets.clone(),
+            deadline_minutes: Some(5),
+        };
+        let started = Instant::now();
+        let start = transition::start(&client, &request).await?;
+        let post = started.elapsed();
+        let id = start.transition_id;
+        wait_for(
+            Duration::from_secs(600),
+            "the transition to complete",
+            || {
+                let (client, id) = (&client, &id);
+                async move {
+                    let list: TransitionList = serde_json::from_value(
+                        client.get(&format!("{PCS}/transitions"), &[]).await?,
+                    )?;
+                    Ok(list
+                        .transitions
+                        .iter()
+                        .find(|t| &t.transition_id == id)
+                        .filter(|t| {
+                            matches!(
+                                t.transition_status,
+                                TransitionStatus::Completed | TransitionStatus::Aborted
+                            )
+                        })
+                        .map(|t| t.task_counts))
+                }
+            },
+        )
+        .await?;
+        let wall = started.elapsed();
+        let after = samples(&pids)?;
+        let detail: cairn_protocols::power::TransitionDetail =
+            serde_json::from_value(client.get(&format!("{PCS}/transitions/{id}"), &[]).await?)?;
+        let c = detail.summary.task_counts;
+        let run = Run {
+            operation: operation.to_string(),
+            wall_seconds: wall.as_secs_f64(),
+            post_seconds: post.as_secs_f64(),
+            succeeded: c.succeeded,
+            not_succeeded: c.total - c.succeeded,
+            agents_cpu_seconds: after
+                .iter()
+                .zip(&before)
+                .map(|(a, b)| a.cpu.saturating_sub(b.cpu).as_secs_f64())
+                .sum(),
+            max_agent_rss_bytes: after.iter().map(|s| s.rss).max().unwrap_or(0),
+        };
+        eprintln!(
+            "run {} ({}): {} wall, {} succeeded, {} not; agents' CPU {:.2} s",
+            i + 1,
+            run.operation,
+            secs(wall),
+            run.succeeded,
+            run.not_succeeded,
+            run.agents_cpu_seconds
+        );
+        anyhow::ensure!(
+            c.total == nodes,
+            "transition {id} has {} tasks, expected {nodes}",
+            c.total
+        );
+        runs.push(run);
+    }
+    Ok(report(args, discovery, &runs))
+}
+
+fn samples(pids: &[u32]) -> anyhow::Result<Vec<proc_stat::Sample>> {
+    pids.iter().map(|p| proc_stat::sample(*p)).collect()
+}
+
+/// Wait until `bmcs` Redfish endpoints say DiscoverOK.
+async fn discovered(client: &Client, bmcs: usize, timeout: Duration) -> anyhow::Result<()> {
+    let path = format!("{HSM}/Inventory/RedfishEndpoints");
+    let query = [("laststatus", DISCOVER_OK.to_owned())];
+    wait_for(timeout, "the agents' first discovery", || {
+        let (path, query) = (&path, &query);
+        async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let v = client.get(path, query).await?;
+            Ok((records(&v, Some("RedfishEndpoints")).len() >= bmcs).then_some(()))
+        }
+    })
+    .await
+}
+
+fn report(args: &PowerArgs, discovery: Duration, runs: &[Run]) -> Report {
+    let nodes = args.bmcs as usize * args.systems as usize;
+    let walls: Vec<f64> = runs.iter().map(|r| r.wall_seconds).collect();
+    let wall = median(&walls);
+    let goal = args.goal().as_secs_f64();
+    let all_ok = runs.iter().all(|r| r.not_succeeded == 0);
+    let each: Vec<String> = runs
+        .iter()
+        .map(|r| format!("{} {:.2}", r.operation, r.wall_seconds))
+        .collect();
+    let posts: Vec<f64> = runs.iter().map(|r| r.post_seconds).collect();
+    let cpus: Vec<f64> = runs.iter().map(|r| r.agents_cpu_seconds).collect();
+    let failed: usize = runs.iter().map(|r| r.not_succeeded).sum();
+    let lines = vec![
+        judged(
+            format!(
+                "transition of {nodes} nodes on {} agents, {} s BMC delay: POST → completed (median of {})",
+                args.agents,
+                args.power_delay.as_secs_f64(),
+                runs.len()
+            ),
+            format!("{wall:.2} s"),
+            format!("≤ {goal:.0} s (delay + 5 s)"),
+            wall <= goal && all_ok,
+        ),
+        line("  each run (s)", each.join(" / ")),
+        line("  tasks not succeeded (all runs)", failed.to_string()),
+        line(
+            "POST /transitions answered in (median)",
+            format!("{:.0} ms", 1000.0 * median(&posts)),
+        ),
+        line(
+            "agents' CPU time per transition (sum of all, median)",
+            format!("{:.2} s", median(&cpus)),
+        ),
+        line(
+            "largest agent RSS after the runs",
+            megabytes(runs.last().map_or(0, |r| r.max_agent_rss_bytes)),
+        ),
+        line(
+            format!(
+                "set-up: {} agents start and discover {} BMCs",
+                args.agents, args.bmcs
+            ),
+            secs(discovery),
+        ),
+    ];
+    let notes = vec![format!(
+        "{} BMCs × {} systems in {} racks over {}, {} coordinator replicas; agents' [power]: {}.",
+        args.bmcs,
+        args.systems,
+        args.agents,
+        if args.http {
+            "HTTP"
+        } else {
+            "HTTPS (Basic auth)"
+        },
+        args.replicas,
+        args.agent_config().map_or("defaults".to_owned(), |c| c
+            .replace("[power]\n", "")
+            .replace('\n', ", ")
+            .trim_end_matches(", ")
+            .to_owned())
+    )];
+    Report {
+        title: "cairn bench power".into(),
+        lines,
+        notes,
+        results: json!({"args": args, "runs": runs, "median_wall_seconds": wall,
+            "setup_discovery_seconds": discovery.as_secs_f64(), "goal_seconds": goal,
+            "met": wall <= goal && all_ok}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Cli, Command};
+    use clap::Parser;
+
+    fn parse(extra: &[&str]) -> PowerArgs {
+        let mut all = vec!["cairn", "bench", "power"];
+        all.extend_from_slice(extra);
+        match Cli::try_parse_from(all).expect("parses").command {
+            Command::Bench(super::super::BenchCmd::Power(a)) => a,
+            _ => panic!("wrong command"),
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_issue() {
+        let a = parse(&[]);
+        assert_eq!((a.bmcs * a.systems as u32, a.agents), (10_000, 4));
+        assert_eq!(a.goal(), Duration::from_secs(6));
+        assert_eq!(a.agent_config(), None);
+        let a = parse(&[
+            "--tasks-per-rack",
+            "2500",
+            "--confirm-poll-ms",
+            "200",
+            "--power-delay",
+            "500ms",
+        ]);
+        assert_eq!(
+            a.agent_config().as_deref(),
+            Some("[power]\ntasks_per_rack = 2500\nconfirm_poll_ms = 200\n")
+        );
+        assert_eq!(a.goal(), Duration::from_millis(5500));
+    }
+
+    #[test]
+    fn reports_judge_the_median_and_failures() {
+        let a = parse(&[]);
+        let run = |w: f64, bad: usize| Run {
+            operation: "On".into(),
+            wall_seconds: w,
+            post_seconds: 0.1,
+            succeeded: 10_000 - bad,
+            not_succeeded: bad,
+            agents_cpu_seconds: 2.0,
+            max_agent_rss_bytes: 60_000_000,
+        };
+        let r = report(
+            &a,
+            Duration::from_secs(20),
+            &[run(3.0, 0), run(4.0, 0), run(9.0, 0)],
+        );
+        assert_eq!(r.results["met"], json!(true), "{}", r.text());
+        let r = report(&a, Duration::from_secs(20), &[run(3.0, 1)]);
+        assert_eq!(r.results["met"], json!(false));
+    }
+}
