@@ -21,7 +21,7 @@ use crate::source::{BootSource, NodeView};
 use crate::state::BootState;
 
 /// The query of a bootscript request. Unknown keys (BSS's `ts`) are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct BootscriptQuery {
     /// `mac=`: the MAC the firmware booted from.
     pub mac: Option<MacAddr>,

@@ -19,6 +19,7 @@
 //! - [`BootError`]: every failure, mapped once to an RFC 7807 response.
 
 pub mod bootscript;
+mod cache;
 pub mod cloudinit;
 pub mod config;
 pub mod error;
@@ -28,6 +29,7 @@ pub mod source;
 pub mod state;
 
 pub use bootscript::{BootscriptQuery, BootscriptReply};
+pub use cache::ANSWER_CACHE_CAPACITY;
 pub use config::BootConfig;
 pub use error::BootError;
 pub use http::{ClientIp, bss_router, client_ip, cloud_init_router};

@@ -103,6 +103,13 @@ pub trait BootSource: Send + Sync + 'static {
         xname: &Xname,
     ) -> impl Future<Output = SourceResult<Option<Arc<InstanceInfo>>>> + Send;
 
+    /// A number that moves on whenever any answer of this source may change (the coordinator's
+    /// inventory revision), read before the data an answer is rendered from. With one,
+    /// rendered answers are kept until it moves; `None` (the default) renders every request.
+    fn revision(&self) -> Option<u64> {
+        None
+    }
+
     /// Records what the node reported through cloud-init's phone-home module (already
     /// validated). Where it is kept is the implementation's choice (BSS keeps it in the
     /// node's `cloud-init.phone-home`).
@@ -166,6 +173,10 @@ impl<T: BootSource> BootSource for Arc<T> {
         xname: &Xname,
     ) -> impl Future<Output = SourceResult<Option<Arc<InstanceInfo>>>> + Send {
         (**self).instance_info(xname)
+    }
+
+    fn revision(&self) -> Option<u64> {
+        (**self).revision()
     }
 
     fn record_phone_home(

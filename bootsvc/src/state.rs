@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use cairn_protocols::FieldError;
+
+use crate::cache::{ANSWER_CACHE_CAPACITY, AnswerCache, AnswerKey};
 
 use crate::config::BootConfig;
 use crate::ipxe::ScriptRenderer;
@@ -19,6 +22,7 @@ struct Inner<S> {
     config: BootConfig,
     renderer: ScriptRenderer,
     cloud_init_base: String,
+    answers: AnswerCache,
 }
 
 impl<S> Clone for BootState<S> {
@@ -41,6 +45,7 @@ impl<S: BootSource> BootState<S> {
                 config,
                 renderer,
                 cloud_init_base,
+                answers: AnswerCache::new(ANSWER_CACHE_CAPACITY),
             }),
         })
     }
@@ -63,5 +68,35 @@ impl<S: BootSource> BootState<S> {
     /// The configured cloud-init base URL, without a trailing `/`.
     pub fn cloud_init_base(&self) -> &str {
         &self.inner.cloud_init_base
+    }
+
+    /// The answer for `key` stored at the source's current revision, else `render`'s (kept
+    /// for the next request).
+    pub(crate) async fn answer(
+        &self,
+        key: AnswerKey,
+        render: impl Future<Output = Result<String, crate::BootError>>,
+    ) -> Result<Bytes, crate::BootError> {
+        let revision = self.inner.source.revision();
+        if let Some(hit) = self.stored(revision, &key) {
+            return Ok(hit);
+        }
+        Ok(self.keep(revision, key, render.await?))
+    }
+
+    /// The answer for `key` stored at `revision`, the source's revision read before anything
+    /// else of this request (so no answer is ever labelled newer than its data).
+    pub(crate) fn stored(&self, revision: Option<u64>, key: &AnswerKey) -> Option<Bytes> {
+        self.inner.answers.get(revision?, key)
+    }
+
+    /// Keeps `answer`, rendered from data read at `revision` or later, when the source has
+    /// revisions.
+    pub(crate) fn keep(&self, revision: Option<u64>, key: AnswerKey, answer: String) -> Bytes {
+        let answer = Bytes::from(answer);
+        if let Some(revision) = revision {
+            self.inner.answers.put(revision, key, answer.clone());
+        }
+        answer
     }
 }

@@ -1,6 +1,7 @@
 //! End to end: `cairn demo --once` starts 3 replica processes, loads the sample inventory and
 //! boot data, shows a node's iPXE script and cloud-init data, SIGKILLs the leader, checks that
-//! writes resume and nothing is lost, restarts the replica.
+//! writes resume and nothing is lost, restarts the replica, then has two agents discover two
+//! simulated racks and powers every node on. Also the hardware benchmarks' plumbing, small.
 
 use std::process::Command;
 

@@ -122,7 +122,7 @@ pub const MAX_NID_LENGTH: u32 = 12;
 impl ClusterDefaults {
     /// Checks every field; the error names it (413 for sizes, else 400).
     pub fn validate(&self) -> Result<(), FieldError> {
-        for (field, v) in [
+        check_names([
             ("cloud_provider", &self.cloud_provider),
             ("region", &self.region),
             ("availability-zone", &self.availability_zone),
@@ -130,11 +130,7 @@ impl ClusterDefaults {
             ("boot-subnet", &self.boot_subnet),
             ("wg-subnet", &self.wg_subnet),
             ("short-name", &self.short_name),
-        ] {
-            if let Some(v) = v {
-                check_single_line(field, v, MAX_NAME_LEN)?;
-            }
-        }
+        ])?;
         if let Some(url) = &self.base_url {
             validate_base_url("base-url", url)?;
         }
@@ -146,11 +142,7 @@ impl ClusterDefaults {
                 format!("{n} is not in 1..={MAX_NID_LENGTH}"),
             ));
         }
-        validate_public_keys(&self.public_keys)?;
-        if let Some(ud) = &self.user_data {
-            validate_layer("user-data", ud)?;
-        }
-        Ok(())
+        validate_keys_and_layer(&self.public_keys, self.user_data.as_deref())
     }
 }
 
@@ -279,7 +271,7 @@ pub struct InstanceInfo {
 impl InstanceInfo {
     /// Checks every field; the error names it (413 for sizes, else 400).
     pub fn validate(&self) -> Result<(), FieldError> {
-        for (field, v) in [
+        check_names([
             ("instance-id", &self.instance_id),
             ("local-hostname", &self.local_hostname),
             ("hostname", &self.hostname),
@@ -288,19 +280,11 @@ impl InstanceInfo {
             ("availability-zone", &self.availability_zone),
             ("cloud-provider", &self.cloud_provider),
             ("instance-type", &self.instance_type),
-        ] {
-            if let Some(v) = v {
-                check_single_line(field, v, MAX_NAME_LEN)?;
-            }
-        }
+        ])?;
         if let Some(url) = &self.cloud_init_base_url {
             validate_base_url("cloud-init-base-url", url)?;
         }
-        validate_public_keys(&self.public_keys)?;
-        if let Some(ud) = &self.user_data {
-            validate_layer("user-data", ud)?;
-        }
-        Ok(())
+        validate_keys_and_layer(&self.public_keys, self.user_data.as_deref())
     }
 }
 
@@ -351,6 +335,25 @@ impl PhoneHome {
         }
         Ok(())
     }
+}
+
+/// Each name-like field that is set is one line of at most [`MAX_NAME_LEN`] bytes.
+fn check_names<const N: usize>(fields: [(&str, &Option<String>); N]) -> Result<(), FieldError> {
+    for (field, v) in fields {
+        if let Some(v) = v {
+            check_single_line(field, v, MAX_NAME_LEN)?;
+        }
+    }
+    Ok(())
+}
+
+/// The SSH keys and the `user-data` layer, checked alike in cluster defaults and instance info.
+fn validate_keys_and_layer(keys: &[String], user_data: Option<&str>) -> Result<(), FieldError> {
+    validate_public_keys(keys)?;
+    if let Some(ud) = user_data {
+        validate_layer("user-data", ud)?;
+    }
+    Ok(())
 }
 
 /// A cloud-config layer (the `user-data` extensions): `#cloud-config` YAML mapping, sized.

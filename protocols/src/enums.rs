@@ -3,7 +3,6 @@
 //! They are (de)serialized through [`FromStr`], which matches case-insensitively the way SMD
 //! normalizes these values (`on` and `ON` both mean `On`), and always emits the spec's spelling.
 
-use std::fmt;
 use std::str::FromStr;
 
 /// A string did not name any value of one of SMD's enumerations.
@@ -17,6 +16,44 @@ pub struct UnknownValueError {
     /// The accepted spellings, comma separated.
     pub expected: String,
 }
+
+/// The impls every closed string enumeration shares, given `as_str()` and [`FromStr`]: Display
+/// and Serialize write the canonical spelling, Deserialize goes through `FromStr` (so input is
+/// matched as leniently as the enum's parser allows), and the OpenAPI schema lists the spellings.
+macro_rules! text_enum_impls {
+    ($name:ident, [$($text:literal),+]) => {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+                s.parse().map_err(::serde::de::Error::custom)
+            }
+        }
+
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                ::utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(::utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl ::utoipa::ToSchema for $name {}
+    };
+}
+pub(crate) use text_enum_impls;
 
 macro_rules! string_enum {
     (
@@ -60,35 +97,7 @@ macro_rules! string_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
-            }
-        }
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .enum_values(Some([$($s),+]))
-                    .into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
+        $crate::enums::text_enum_impls!($name, [$($s),+]);
     };
 }
 

@@ -52,6 +52,24 @@ fn xname_strategy() -> impl Strategy<Value = (String, String)> {
         })
 }
 
+/// The reference natural order: (letter, number) pairs compared as a sequence.
+fn segments(x: &Xname) -> Vec<(u8, u64)> {
+    let s = x.as_str().as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        let letter = s[i];
+        let digits: String = s[i + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .map(|&b| char::from(b))
+            .collect();
+        i += 1 + digits.len();
+        out.push((letter, digits.parse().expect("an xname segment number")));
+    }
+    out
+}
+
 proptest! {
     #[test]
     fn xname_round_trips((raw, norm) in xname_strategy()) {
@@ -79,6 +97,28 @@ proptest! {
         if let Ok(x) = Xname::parse(&s) {
             prop_assert_eq!(Xname::parse(x.as_str()).ok(), Some(x.clone()));
             let _ = (x.parent(), x.cabinet());
+        }
+    }
+
+    #[test]
+    fn xname_order_is_natural_segment_order(
+        (a, _) in xname_strategy(),
+        (b, _) in xname_strategy(),
+        near in "[xcsbnd0-9]{1,12}",
+    ) {
+        let mut names: Vec<Xname> = [a.as_str(), b.as_str(), near.as_str()]
+            .iter()
+            .filter_map(|s| Xname::parse(s).ok())
+            .collect();
+        // A name and its own ancestor: the closest call (one is a prefix of the other).
+        if let Some(p) = names.first().and_then(Xname::parent) {
+            names.push(p);
+        }
+        for x in &names {
+            for y in &names {
+                prop_assert_eq!(x.cmp(y), segments(x).cmp(&segments(y)), "{} vs {}", x, y);
+                prop_assert_eq!(x.cmp(y) == std::cmp::Ordering::Equal, x == y);
+            }
         }
     }
 

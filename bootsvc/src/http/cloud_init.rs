@@ -7,6 +7,7 @@ use axum::response::Response;
 use cairn_protocols::{FieldError, PhoneHome};
 
 use super::{ClientIp, in_span, text};
+use crate::cache::AnswerKey;
 use crate::cloudinit::{self, NodeCloudData};
 use crate::error::BootError;
 use crate::source::BootSource;
@@ -27,8 +28,14 @@ pub(super) async fn meta_data<S: BootSource>(
     ip: ClientIp,
 ) -> Response {
     in_span(span("meta-data", ip), async move {
-        let d = NodeCloudData::load(&st, ip.0).await?;
-        Ok(text(YAML, cloudinit::meta_data(&d)?))
+        let render = async {
+            let d = NodeCloudData::load(&st, ip.0).await?;
+            cloudinit::meta_data(&d)
+        };
+        Ok(text(
+            YAML,
+            st.answer(AnswerKey::MetaData(ip.0), render).await?,
+        ))
     })
     .await
 }
@@ -38,8 +45,14 @@ pub(super) async fn user_data<S: BootSource>(
     ip: ClientIp,
 ) -> Response {
     in_span(span("user-data", ip), async move {
-        let d = NodeCloudData::load(&st, ip.0).await?;
-        Ok(text(PLAIN, cloudinit::user_data(&d)?))
+        let render = async {
+            let d = NodeCloudData::load(&st, ip.0).await?;
+            cloudinit::user_data(&d)
+        };
+        Ok(text(
+            PLAIN,
+            st.answer(AnswerKey::UserData(ip.0), render).await?,
+        ))
     })
     .await
 }
@@ -49,8 +62,14 @@ pub(super) async fn vendor_data<S: BootSource>(
     ip: ClientIp,
 ) -> Response {
     in_span(span("vendor-data", ip), async move {
-        let d = NodeCloudData::load(&st, ip.0).await?;
-        Ok(text(PLAIN, cloudinit::vendor_data(&d)))
+        let render = async {
+            let d = NodeCloudData::load(&st, ip.0).await?;
+            Ok(cloudinit::vendor_data(&d))
+        };
+        Ok(text(
+            PLAIN,
+            st.answer(AnswerKey::VendorData(ip.0), render).await?,
+        ))
     })
     .await
 }

@@ -43,8 +43,8 @@ pub fn cloud_init_router<S: BootSource, T: Clone + Send + Sync + 'static>(
 }
 
 /// A 200 response with this body and content type.
-fn text(content_type: &'static str, body: String) -> Response {
-    let mut resp = body.into_response();
+fn text(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
+    let mut resp = Response::new(body.into());
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp

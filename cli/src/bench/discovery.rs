@@ -12,16 +12,14 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::json;
 
-use super::farm::{Farm, FarmSpec, MAX_PER_RACK};
+use super::farm::{self, Farm, FarmSpec, MAX_PER_RACK};
 use super::hw_report::{Report, judged, line, megabytes, secs};
 use super::{median, proc_stat};
 use crate::client::Client;
-use crate::cmd::HSM;
 use crate::cmd::discover;
 use crate::cmd::discover_summary::{DISCOVER_OK, Inventory};
 use crate::local_agent::{LocalAgent, wait_connected};
 use crate::local_cluster::{LocalCluster, wait_for};
-use crate::output::records;
 
 /// DESIGN.md: discovery of 1,000 simulated BMCs in at most this long.
 const GOAL: Duration = Duration::from_secs(10);
@@ -59,6 +57,10 @@ pub struct Run {
     pub wall_seconds: f64,
     /// Agent CPU time (user + system) in that window, seconds.
     pub agent_cpu_seconds: f64,
+    /// CPU time of the coordinator replicas together in that window, seconds.
+    pub replicas_cpu_seconds: f64,
+    /// CPU time of this process (the simulated BMCs, and the bench's own polling), seconds.
+    pub sim_cpu_seconds: f64,
     /// Agent RSS at the end, bytes.
     pub agent_rss_bytes: u64,
     /// Agent peak RSS so far, bytes.
@@ -145,18 +147,21 @@ async fn measure(
     let spawned = Instant::now();
     *agents = farm.start_agents(exe, &dir.join("agents"), cluster, None)?;
     wait_connected(&client, agents, Duration::from_secs(60)).await?;
-    all_discovered(&client, args.bmcs as usize, Duration::from_secs(300)).await?;
+    farm::wait_discovered(&client, args.bmcs as usize, Duration::from_secs(300)).await?;
     let cold = spawned.elapsed();
     eprintln!(
         "first discovery (agent start → every BMC in the inventory): {}",
         secs(cold)
     );
     let pid = agents[0].pid().context("the agent is not running")?;
+    let replicas: Vec<u32> = cluster.replicas().filter_map(|r| r.pid()).collect();
+    let own = std::process::id();
 
     let mut runs = Vec::new();
     for i in 0..args.runs {
         let before = Inventory::read(&client).await?;
         let start_sample = proc_stat::sample(pid)?;
+        let others_before = (proc_stat::cpu_of(&replicas), proc_stat::cpu_of(&[own]));
         let started = Instant::now();
         let (uri, id) = discover::request(&client, &[], true).await?;
         let status = wait_for(
@@ -173,6 +178,7 @@ async fn measure(
         .await?;
         let wall = started.elapsed();
         let end_sample = proc_stat::sample(pid)?;
+        let others_after = (proc_stat::cpu_of(&replicas), proc_stat::cpu_of(&[own]));
         let after = Inventory::read(&client).await?;
         let requested = status["Details"]["Requested"].as_str();
         let crawled = after.reported_since(&before, requested);
@@ -193,6 +199,8 @@ async fn measure(
                 .cpu
                 .saturating_sub(start_sample.cpu)
                 .as_secs_f64(),
+            replicas_cpu_seconds: others_after.0.saturating_sub(others_before.0).as_secs_f64(),
+            sim_cpu_seconds: others_after.1.saturating_sub(others_before.1).as_secs_f64(),
             agent_rss_bytes: end_sample.rss,
             agent_peak_rss_bytes: end_sample.peak_rss,
         };
@@ -206,21 +214,6 @@ async fn measure(
         runs.push(run);
     }
     Ok(report(args, cold, &runs))
-}
-
-/// Wait until `bmcs` Redfish endpoints say DiscoverOK.
-async fn all_discovered(client: &Client, bmcs: usize, timeout: Duration) -> anyhow::Result<()> {
-    let path = format!("{HSM}/Inventory/RedfishEndpoints");
-    let query = [("laststatus", DISCOVER_OK.to_owned())];
-    wait_for(timeout, "the agents' first discovery", || {
-        let (path, query) = (&path, &query);
-        async move {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let v = client.get(path, query).await?;
-            Ok((records(&v, Some("RedfishEndpoints")).len() >= bmcs).then_some(()))
-        }
-    })
-    .await
 }
 
 fn report(args: &DiscoveryArgs, cold: Duration, runs: &[Run]) -> Report {
@@ -247,6 +240,19 @@ fn report(args: &DiscoveryArgs, cold: Duration, runs: &[Run]) -> Report {
             format!(
                 "{cpu:.2} s ({:.0} % of one core)",
                 100.0 * cpu / wall.max(1e-9)
+            ),
+        ),
+        line(
+            "  replicas / simulated BMCs' CPU time in the same window (median)",
+            format!(
+                "{:.2} / {:.2} s",
+                median(
+                    &runs
+                        .iter()
+                        .map(|r| r.replicas_cpu_seconds)
+                        .collect::<Vec<_>>()
+                ),
+                median(&runs.iter().map(|r| r.sim_cpu_seconds).collect::<Vec<_>>())
             ),
         ),
         line(
@@ -301,6 +307,8 @@ mod tests {
         let run = |w: f64| Run {
             wall_seconds: w,
             agent_cpu_seconds: w / 2.0,
+            replicas_cpu_seconds: 1.0,
+            sim_cpu_seconds: 1.0,
             agent_rss_bytes: 40_000_000,
             agent_peak_rss_bytes: 50_000_000,
         };

@@ -3,6 +3,7 @@
 //! all on one port, and a rack agent (`cairn agent`, a child process whose /proc figures are
 //! read) that finds them by scanning the subnet, as it would in a real rack.
 
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -11,8 +12,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use cairn_sim::{Credentials, Layout, SimConfig, SimError};
 
+use crate::client::Client;
+use crate::cmd::HSM;
+use crate::cmd::discover;
+use crate::cmd::discover_summary::DISCOVER_OK;
 use crate::local_agent::LocalAgent;
-use crate::local_cluster::LocalCluster;
+use crate::local_cluster::{LocalCluster, wait_for};
+use crate::output::records;
 
 /// Addresses of one rack's subnet: a /21, the most one cabinet holds in the agent's derived
 /// names (8 chassis × 256 slots).
@@ -217,4 +223,61 @@ impl Farm {
             rack.sim.shutdown().await;
         }
     }
+}
+
+/// How many Redfish endpoints say DiscoverOK, and how many say something else.
+async fn discovery_counts(client: &Client) -> anyhow::Result<(usize, BTreeMap<String, usize>)> {
+    let v = client
+        .get(&format!("{HSM}/Inventory/RedfishEndpoints"), &[])
+        .await?;
+    let mut ok = 0;
+    let mut other = BTreeMap::new();
+    for ep in records(&v, Some("RedfishEndpoints")) {
+        match ep["DiscoveryInfo"]["LastDiscoveryStatus"].as_str() {
+            Some(DISCOVER_OK) => ok += 1,
+            s => *other.entry(s.unwrap_or("none").to_owned()).or_default() += 1,
+        }
+    }
+    Ok((ok, other))
+}
+
+/// Wait until the agents' discovery at start has every one of `bmcs` BMCs DiscoverOK. When
+/// it does not within `timeout` (a BMC timed out under load, say), ask for one more
+/// discovery of everything and wait for it; then give up, saying what the endpoints hold.
+pub async fn wait_discovered(
+    client: &Client,
+    bmcs: usize,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let all_ok = || async {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let (ok, _) = discovery_counts(client).await?;
+        Ok((ok >= bmcs).then_some(()))
+    };
+    if wait_for(timeout, "the agents' first discovery", all_ok)
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let (ok, other) = discovery_counts(client).await?;
+    eprintln!(
+        "after {timeout:?}: {ok} of {bmcs} BMCs discovered ({other:?}); asking for another discovery"
+    );
+    let (uri, _) = discover::request(client, &[], true).await?;
+    wait_for(timeout, "a second discovery", || {
+        let uri = &uri;
+        async move {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let s = client.get(uri, &[]).await?;
+            Ok((s["Status"].as_str() == Some("Complete")).then_some(()))
+        }
+    })
+    .await?;
+    let (ok, other) = discovery_counts(client).await?;
+    anyhow::ensure!(
+        ok >= bmcs,
+        "only {ok} of {bmcs} BMCs were discovered; the others: {other:?}"
+    );
+    Ok(())
 }

@@ -33,6 +33,14 @@ pub fn sample(pid: u32) -> anyhow::Result<Sample> {
     })
 }
 
+/// CPU time used so far by each of `pids` together (a process that is gone counts 0).
+pub fn cpu_of(pids: &[u32]) -> Duration {
+    pids.iter()
+        .filter_map(|p| sample(*p).ok())
+        .map(|s| s.cpu)
+        .sum()
+}
+
 /// utime + stime (fields 14 and 15) of a /proc/PID/stat line. The command name (field 2) may
 /// hold spaces and parentheses, so fields are counted after its last `)`.
 pub fn parse_cpu_ticks(stat: &str) -> Option<u64> {

@@ -146,6 +146,12 @@ impl BootSource for ReplicaSource {
         std::future::ready(self.read(|inv| inv.instance_info(xname).cloned()))
     }
 
+    /// Every applied command moves it, so cached answers (`cairn-bootsvc` keeps rendered
+    /// scripts and cloud-init per node) last exactly until the inventory changes.
+    fn revision(&self) -> Option<u64> {
+        Some(self.app.replica().read(Inventory::revision))
+    }
+
     fn record_phone_home(
         &self,
         xname: &Xname,
@@ -178,6 +184,21 @@ pub(super) fn node_routes(app: &AppState) -> axum::Router<AppState> {
             axum::Router::new()
         }
     }
+}
+
+/// Whether `route` (a matched path) is one of [`node_routes`], whose handlers open their own
+/// request span. The paths are `cairn-bootsvc`'s routes as mounted here; the admin routes
+/// under `/cloud-init/admin` are not among them.
+pub(super) fn is_node_route(route: &str) -> bool {
+    matches!(
+        route,
+        "/boot/v1/bootscript"
+            | "/cloud-init/meta-data"
+            | "/cloud-init/user-data"
+            | "/cloud-init/vendor-data"
+            | "/cloud-init/{file}"
+            | "/cloud-init/phone-home/{id}"
+    )
 }
 
 /// OpenAPI descriptions of [`node_routes`], which `cairn-bootsvc` implements.
@@ -236,4 +257,31 @@ mod doc {
         params(("id" = String, Path)),
         responses((status = 200), (status = 400, body = Problem), (status = 422, body = Problem)))]
     pub fn phone_home() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_node_route;
+
+    #[test]
+    fn node_routes_are_told_from_admin_routes() {
+        for route in [
+            "/boot/v1/bootscript",
+            "/cloud-init/meta-data",
+            "/cloud-init/user-data",
+            "/cloud-init/vendor-data",
+            "/cloud-init/{file}",
+            "/cloud-init/phone-home/{id}",
+        ] {
+            assert!(is_node_route(route), "{route}");
+        }
+        for route in [
+            "/cloud-init/admin/groups",
+            "/cloud-init/admin/groups/{id}",
+            "/boot/v1/bootparameters",
+            "/hsm/v2/State/Components",
+        ] {
+            assert!(!is_node_route(route), "{route}");
+        }
+    }
 }

@@ -146,14 +146,34 @@ pub fn router(state: AppState) -> axum::Router {
             metrics::track,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let route = req
-                .extensions()
-                .get::<MatchedPath>()
-                .map(MatchedPath::as_str);
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), route)
-        }))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The span of one API request. Fields are borrowed, not formatted, so a disabled span costs
+/// nothing; the raw path is recorded only when no route matched (the route names the rest).
+///
+/// The node-facing boot routes get none here: `cairn-bootsvc` opens their request span with
+/// what identifies the node (client address, query), and at boot-storm rates a second,
+/// nested span per request is a measurable share of the serving cost.
+fn request_span(req: &Request) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    if route.is_some_and(boot_source::is_node_route) {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!(
+        "request",
+        method = req.method().as_str(),
+        route,
+        path = tracing::field::Empty
+    );
+    if route.is_none() {
+        span.record("path", req.uri().path());
+    }
+    span
 }
 
 /// The router wrapped so trailing slashes are ignored, as SMD's `StripSlashes` does, with

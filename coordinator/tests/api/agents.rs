@@ -291,15 +291,7 @@ async fn a_new_stream_resends_open_tasks_with_their_status() {
 
     let app = App::start().await;
     rack(&app, "rack-1", 1000, 1, 2, ALL_RESETS).await;
-    let r = app
-        .expect(
-            "POST",
-            "/power-control/v1/transitions",
-            Some(json!({"operation": "init", "location": [{"xname": bmc(1000, 0)}]})),
-            200,
-        )
-        .await;
-    let id = r["transitionID"].as_str().unwrap().to_owned();
+    let id = app.start_transition("init", &[bmc(1000, 0)]).await;
     report(
         &app,
         "rack-1",

@@ -47,6 +47,22 @@ fn entry(hosts: Value, kernel: &str) -> Value {
         "initrd": format!("http://10.1.0.1/{kernel}.img"), "params": "console=ttyS0 quiet"})
 }
 
+/// POSTs the [`entry`] booting `kernel` for one host (a node, a role or `Default`).
+async fn post_entry(app: &App, host: &str, kernel: &str) {
+    app.expect("POST", PARAMS, Some(entry(json!([host]), kernel)), 201)
+        .await;
+}
+
+/// The first host of each entry of a GET answer, in order.
+fn first_hosts(entries: &Value) -> Vec<&str> {
+    entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["hosts"][0].as_str().unwrap())
+        .collect()
+}
+
 /// The bootscript (text) for a query string.
 async fn script(app: &App, query: &str) -> String {
     let r = app
@@ -64,20 +80,8 @@ async fn script(app: &App, query: &str) -> String {
 #[tokio::test]
 async fn boot_parameters_follow_bss_semantics() {
     let app = fixture().await;
-    app.expect(
-        "POST",
-        PARAMS,
-        Some(entry(json!(["Default"]), "default")),
-        201,
-    )
-    .await;
-    app.expect(
-        "POST",
-        PARAMS,
-        Some(entry(json!(["compute"]), "compute")),
-        201,
-    )
-    .await;
+    post_entry(&app, "Default", "default").await;
+    post_entry(&app, "compute", "compute").await;
     // MACs and NIDs select the nodes that have them; the entry is stored under the node.
     app.expect(
         "PUT",
@@ -87,12 +91,7 @@ async fn boot_parameters_follow_bss_semantics() {
     )
     .await;
     let all = app.get_ok(PARAMS).await;
-    let hosts: Vec<&str> = all
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["hosts"][0].as_str().unwrap())
-        .collect();
+    let hosts = first_hosts(&all);
     assert_eq!(
         hosts,
         [node(0).as_str(), node(1).as_str(), "Compute", "Default"]
@@ -109,12 +108,7 @@ async fn boot_parameters_follow_bss_semantics() {
             mac(0).to_uppercase()
         ))
         .await;
-    let hosts: Vec<&str> = got
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["hosts"][0].as_str().unwrap())
-        .collect();
+    let hosts = first_hosts(&got);
     assert_eq!(hosts, ["Default", node(0).as_str(), node(1).as_str()]);
 
     // PATCH changes only what it names and merges cloud-init.
@@ -167,22 +161,9 @@ async fn boot_parameters_follow_bss_semantics() {
 #[tokio::test]
 async fn bootscript_resolves_node_then_role_then_default() {
     let app = fixture().await;
-    app.expect(
-        "POST",
-        PARAMS,
-        Some(entry(json!(["Default"]), "default")),
-        201,
-    )
-    .await;
-    app.expect(
-        "POST",
-        PARAMS,
-        Some(entry(json!(["Compute"]), "compute")),
-        201,
-    )
-    .await;
-    app.expect("POST", PARAMS, Some(entry(json!([node(0)]), "own")), 201)
-        .await;
+    post_entry(&app, "Default", "default").await;
+    post_entry(&app, "Compute", "compute").await;
+    post_entry(&app, &node(0), "own").await;
 
     // Node 0 by MAC: its own entry, with xname, nid, BOOTIF and the cloud-init source.
     let s = script(&app, &format!("mac={}", mac(0))).await;
@@ -242,13 +223,7 @@ async fn bootscript_resolves_node_then_role_then_default() {
 #[tokio::test]
 async fn unknown_and_disabled_nodes() {
     let app = fixture().await;
-    app.expect(
-        "POST",
-        PARAMS,
-        Some(entry(json!(["Default"]), "default")),
-        201,
-    )
-    .await;
+    post_entry(&app, "Default", "default").await;
     // A MAC nobody has, and the disabled node: asked for their architecture first.
     for q in [
         "mac=02:ff:00:00:00:01".to_owned(),
@@ -267,13 +242,7 @@ async fn unknown_and_disabled_nodes() {
         &["no configuration available for unknown hosts"],
     )
     .await;
-    app.expect(
-        "POST",
-        PARAMS,
-        Some(entry(json!(["Unknown-x86_64"]), "discovery")),
-        201,
-    )
-    .await;
+    post_entry(&app, "Unknown-x86_64", "discovery").await;
     let s = script(&app, "mac=02:ff:00:00:00:01&arch=x86_64").await;
     assert!(s.contains("http://10.1.0.1/discovery "), "{s}");
     assert!(!s.contains("xname="), "{s}");
@@ -345,13 +314,7 @@ async fn hosts_and_service_status_have_bss_shapes() {
 #[tokio::test]
 async fn bad_boot_parameters_are_refused_naming_the_field() {
     let app = fixture().await;
-    app.expect(
-        "POST",
-        PARAMS,
-        Some(entry(json!(["Default"]), "default")),
-        201,
-    )
-    .await;
+    post_entry(&app, "Default", "default").await;
     let ok = |patch: Value| {
         let mut e = entry(json!([node(1)]), "k");
         for (k, v) in patch.as_object().unwrap() {

@@ -38,6 +38,31 @@ async fn next_work(stream: &mut tonic::Streaming<pb::WorkBatch>) -> WorkBatch {
     }
 }
 
+/// The registration of agent `agent_id` (version 0.1.0) for one cabinet-or-wider `scope`.
+fn registration(agent_id: &str, scope: &str) -> pb::RegisterRequest {
+    pb::RegisterRequest {
+        agent_id: agent_id.into(),
+        scope: vec![scope.into()],
+        version: "0.1.0".into(),
+        endpoints: None,
+    }
+}
+
+/// Opens agent `agent_id`'s Watch stream from the start.
+async fn watch(
+    client: &mut AgentServiceClient<Channel>,
+    agent_id: &str,
+) -> tonic::Streaming<pb::WorkBatch> {
+    client
+        .watch(pb::WatchRequest {
+            agent_id: agent_id.into(),
+            discover_after: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 fn report(seq: u64, items: Vec<ReportItem>) -> pb::ReportRequest {
     Report {
         agent_id: "rack-1".into(),
@@ -63,12 +88,7 @@ async fn an_agent_registers_watches_and_reports_over_grpc() {
     let mut client = AgentServiceClient::new(channel);
 
     let reg = client
-        .register(pb::RegisterRequest {
-            agent_id: "rack-1".into(),
-            scope: vec!["x1000".into()],
-            version: "0.1.0".into(),
-            endpoints: None,
-        })
+        .register(registration("rack-1", "x1000"))
         .await
         .unwrap()
         .into_inner();
@@ -77,21 +97,13 @@ async fn an_agent_registers_watches_and_reports_over_grpc() {
 
     // Bad input, a taken cabinet, an unregistered reporter.
     let bad = client
-        .register(pb::RegisterRequest {
-            agent_id: "rack-2".into(),
-            scope: vec!["x1000c0".into()],
-            ..Default::default()
-        })
+        .register(registration("rack-2", "x1000c0"))
         .await
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument, "{bad}");
     assert!(bad.message().contains("scope[0]"), "{bad}");
     let taken = client
-        .register(pb::RegisterRequest {
-            agent_id: "rack-2".into(),
-            scope: vec!["x1000".into()],
-            ..Default::default()
-        })
+        .register(registration("rack-2", "x1000"))
         .await
         .unwrap_err();
     assert_eq!(taken.code(), Code::AlreadyExists, "{taken}");
@@ -129,14 +141,7 @@ async fn an_agent_registers_watches_and_reports_over_grpc() {
         .into_inner();
     assert!(hb.registered);
 
-    let mut stream = client
-        .watch(pb::WatchRequest {
-            agent_id: "rack-1".into(),
-            discover_after: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = watch(&mut client, "rack-1").await;
     let first = next(&mut stream).await;
     assert!(first.full);
     assert!(
@@ -145,15 +150,7 @@ async fn an_agent_registers_watches_and_reports_over_grpc() {
     );
 
     // A transition created through REST reaches the agent as tasks.
-    let (status, body) = app
-        .call(
-            "POST",
-            "/power-control/v1/transitions",
-            Some(json!({"operation": "soft-restart", "location": [{"xname": bmc(1000, 0)}]})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let id = body["transitionID"].as_str().unwrap().to_owned();
+    let id = app.start_transition("soft-restart", &[bmc(1000, 0)]).await;
     let work = next_work(&mut stream).await;
     assert!(!work.full);
     let tasks: Vec<_> = work
@@ -228,14 +225,7 @@ async fn an_agent_registers_watches_and_reports_over_grpc() {
     assert_eq!(agents["agents"][0]["last_report_seq"], 2, "{agents}");
 
     // An abort reaches the stream too.
-    let (_, body) = app
-        .call(
-            "POST",
-            "/power-control/v1/transitions",
-            Some(json!({"operation": "off", "location": [{"xname": "x1000c0s0b0n1"}]})),
-        )
-        .await;
-    let id2 = body["transitionID"].as_str().unwrap().to_owned();
+    let id2 = app.start_transition("off", &["x1000c0s0b0n1"]).await;
     let work = next_work(&mut stream).await;
     assert!(
         matches!(&work.items[..], [WorkItem::PowerTask(t)] if t.transition_id == id2),
@@ -286,21 +276,10 @@ async fn a_replica_stops_with_watch_streams_open() {
     let url = format!("http://{}", handle.endpoints().api);
     let mut client = AgentServiceClient::connect(url).await.unwrap();
     client
-        .register(pb::RegisterRequest {
-            agent_id: "rack-1".into(),
-            scope: vec!["x1000".into()],
-            ..Default::default()
-        })
+        .register(registration("rack-1", "x1000"))
         .await
         .unwrap();
-    let mut stream = client
-        .watch(pb::WatchRequest {
-            agent_id: "rack-1".into(),
-            discover_after: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = watch(&mut client, "rack-1").await;
     assert!(next(&mut stream).await.full);
     tokio::time::timeout(PATIENCE, handle.shutdown())
         .await
@@ -353,14 +332,9 @@ async fn followers_forward_agent_calls_and_serve_watch() {
         .await
         .unwrap();
 
-    on_2.register(pb::RegisterRequest {
-        agent_id: "rack-1".into(),
-        scope: vec!["x1000".into()],
-        version: "0.1.0".into(),
-        endpoints: None,
-    })
-    .await
-    .unwrap();
+    on_2.register(registration("rack-1", "x1000"))
+        .await
+        .unwrap();
     let discovery = ReportItem::Discovery(found(&bmc(1000, 0), 1, ALL_RESETS));
     let ack = on_3
         .report(report(1, vec![discovery]))
@@ -368,14 +342,7 @@ async fn followers_forward_agent_calls_and_serve_watch() {
         .unwrap()
         .into_inner();
     assert!(!ack.duplicate);
-    let mut stream = on_2
-        .watch(pb::WatchRequest {
-            agent_id: "rack-1".into(),
-            discover_after: 0,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = watch(&mut on_2, "rack-1").await;
     let first = next(&mut stream).await;
     assert!(first.full, "{first:?}");
 

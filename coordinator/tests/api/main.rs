@@ -7,6 +7,7 @@
 mod agent_state;
 mod agents;
 mod boot;
+mod boot_cache;
 mod cloud_init;
 mod cluster;
 mod components;

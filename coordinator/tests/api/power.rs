@@ -12,19 +12,6 @@ use crate::support::App;
 
 const PCS: &str = "/power-control/v1";
 
-async fn start(app: &App, op: &str, targets: &[&str]) -> String {
-    let location: Vec<Value> = targets.iter().map(|t| json!({"xname": t})).collect();
-    let r = app
-        .expect(
-            "POST",
-            &format!("{PCS}/transitions"),
-            Some(json!({"operation": op, "location": location})),
-            200,
-        )
-        .await;
-    r["transitionID"].as_str().unwrap().to_owned()
-}
-
 async fn transition(app: &App, id: &str) -> Value {
     app.get_ok(&format!("{PCS}/transitions/{id}")).await
 }
@@ -36,6 +23,17 @@ fn task<'a>(t: &'a Value, node: &str) -> &'a Value {
         .iter()
         .find(|k| k["xname"] == node)
         .unwrap_or_else(|| panic!("no task for {node} in {t}"))
+}
+
+/// Asserts that `node`'s task in transition `t` ended `status` with an error naming `why`.
+fn assert_task_error(t: &Value, node: &str, status: &str, why: &str) {
+    let k = task(t, node);
+    assert_eq!(k["taskStatus"], status, "{t}");
+    let error = k["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(why),
+        "{node}: {error:?} should mention {why:?}"
+    );
 }
 
 #[tokio::test]
@@ -168,12 +166,12 @@ async fn targets_expand_and_those_that_cannot_run_end_at_once() {
     )
     .await;
 
-    let id = start(
-        &app,
-        "soft-off",
-        &["x1000c0s0b0", "blue", "x1000c0s7b0n0", "x3000"],
-    )
-    .await;
+    let id = app
+        .start_transition(
+            "soft-off",
+            &["x1000c0s0b0", "blue", "x1000c0s7b0n0", "x3000"],
+        )
+        .await;
     let t = transition(&app, &id).await;
     let tasks: Vec<&str> = t["tasks"]
         .as_array()
@@ -193,37 +191,13 @@ async fn targets_expand_and_those_that_cannot_run_end_at_once() {
         ]
     );
     assert_eq!(task(&t, "x1000c0s0b0n0")["taskStatus"], "new");
-    let unsupported = task(&t, "x2000c0s0b0n0");
-    assert_eq!(unsupported["taskStatus"], "unsupported", "{t}");
+    assert_task_error(&t, "x2000c0s0b0n0", "unsupported", "GracefulShutdown");
     assert_eq!(
-        unsupported["taskStatusDescription"],
+        task(&t, "x2000c0s0b0n0")["taskStatusDescription"],
         "Component does not support the specified transition operation, Soft-Off"
     );
-    assert!(
-        unsupported["error"]
-            .as_str()
-            .unwrap()
-            .contains("GracefulShutdown"),
-        "{t}"
-    );
-    let no_endpoint = task(&t, "x1000c0s7b0n0");
-    assert_eq!(no_endpoint["taskStatus"], "failed");
-    assert!(
-        no_endpoint["error"]
-            .as_str()
-            .unwrap()
-            .contains("no component endpoint"),
-        "{t}"
-    );
-    let no_agent = task(&t, "x3000c0s0b0n0");
-    assert_eq!(no_agent["taskStatus"], "failed");
-    assert!(
-        no_agent["error"]
-            .as_str()
-            .unwrap()
-            .contains("cabinet x3000"),
-        "{t}"
-    );
+    assert_task_error(&t, "x1000c0s7b0n0", "failed", "no component endpoint");
+    assert_task_error(&t, "x3000c0s0b0n0", "failed", "cabinet x3000");
     assert_eq!(t["taskCounts"]["un-supported"], 1);
     assert_eq!(t["taskCounts"]["failed"], 2);
     // Tasks already ended count as progress, as in PCS.
@@ -377,7 +351,7 @@ async fn abort_fails_what_has_not_started_and_waits_for_the_rest() {
     rack(&app, "rack-1", 1000, 1, 2, ALL_RESETS).await;
     let tr = format!("{PCS}/transitions");
 
-    let id = start(&app, "off", &["x1000c0s0b0"]).await;
+    let id = app.start_transition("off", &["x1000c0s0b0"]).await;
     let r = app.expect("DELETE", &format!("{tr}/{id}"), None, 202).await;
     assert_eq!(r, json!({"abortStatus": "Accepted - abort initiated"}));
     let t = transition(&app, &id).await;
@@ -389,7 +363,7 @@ async fn abort_fails_what_has_not_started_and_waits_for_the_rest() {
     );
     app.expect("DELETE", &format!("{tr}/{id}"), None, 202).await;
 
-    let id = start(&app, "hard-restart", &["x1000c0s0b0"]).await;
+    let id = app.start_transition("hard-restart", &["x1000c0s0b0"]).await;
     report(
         &app,
         "rack-1",
@@ -418,7 +392,7 @@ async fn abort_fails_what_has_not_started_and_waits_for_the_rest() {
     .unwrap();
     assert_eq!(transition(&app, &id).await["transitionStatus"], "aborted");
 
-    let id = start(&app, "on", &["x1000c0s0b0n0"]).await;
+    let id = app.start_transition("on", &["x1000c0s0b0n0"]).await;
     report(
         &app,
         "rack-1",
@@ -441,7 +415,7 @@ async fn abort_fails_what_has_not_started_and_waits_for_the_rest() {
 async fn deadlines_fail_open_tasks_and_records_expire() {
     let app = App::start().await;
     rack(&app, "rack-1", 1000, 1, 2, ALL_RESETS).await;
-    let id = start(&app, "init", &["x1000c0s0b0"]).await;
+    let id = app.start_transition("init", &["x1000c0s0b0"]).await;
     report(
         &app,
         "rack-1",
@@ -460,19 +434,17 @@ async fn deadlines_fail_open_tasks_and_records_expire() {
     let t = transition(&app, &id).await;
     assert_eq!(t["transitionStatus"], "completed", "{t}");
     assert_eq!(t["taskCounts"]["failed"], 2);
-    assert!(
-        task(&t, "x1000c0s0b0n0")["error"]
-            .as_str()
-            .unwrap()
-            .contains("before the rack agent started"),
-        "{t}"
+    assert_task_error(
+        &t,
+        "x1000c0s0b0n0",
+        "failed",
+        "before the rack agent started",
     );
-    assert!(
-        task(&t, "x1000c0s0b0n1")["error"]
-            .as_str()
-            .unwrap()
-            .contains("before the transition was confirmed"),
-        "{t}"
+    assert_task_error(
+        &t,
+        "x1000c0s0b0n1",
+        "failed",
+        "before the transition was confirmed",
     );
     assert!(!tick_once(&app.state, now + five_min + 2000).await.unwrap());
     // Records live 24 hours.

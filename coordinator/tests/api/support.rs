@@ -242,6 +242,23 @@ impl App {
         .await;
     }
 
+    /// Create a PCS transition of `op` on `targets` (xnames), expecting 200; its id.
+    pub async fn start_transition(&self, op: &str, targets: &[impl AsRef<str>]) -> String {
+        let location: Vec<Value> = targets
+            .iter()
+            .map(|t| serde_json::json!({"xname": t.as_ref()}))
+            .collect();
+        let r = self
+            .expect(
+                "POST",
+                "/power-control/v1/transitions",
+                Some(serde_json::json!({"operation": op, "location": location})),
+                200,
+            )
+            .await;
+        r["transitionID"].as_str().unwrap().to_owned()
+    }
+
     /// Create nodes `x1000c0s<i>b0n0` for each `i`, in state Ready with NID `i + 1`.
     pub async fn nodes(&self, slots: impl IntoIterator<Item = u32>) {
         let list: Vec<Value> = slots

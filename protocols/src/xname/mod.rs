@@ -209,19 +209,41 @@ impl Xname {
             None => false,
         }
     }
+}
 
-    /// (letter, number) pairs, used for natural ordering.
-    fn segments(&self) -> impl Iterator<Item = (u8, u32)> + '_ {
-        let mut i = 0;
-        std::iter::from_fn(move || {
-            if i >= self.text.len() {
-                return None;
+/// Natural order of two normalized xname texts, segment by segment: letters by byte, numbers
+/// by value. It reads the text in place, since BTreeMap lookups compare on every step: the
+/// texts are normalized (no leading zeros, `0` written once), so a shorter digit run is the
+/// smaller number and runs of equal length compare as bytes.
+fn natural_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    let (mut i, mut j) = (0, 0);
+    loop {
+        match (a.get(i), b.get(j)) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) => {
+                let by_letter = x.cmp(y);
+                if by_letter != Ordering::Equal {
+                    return by_letter;
+                }
             }
-            let (letter, digits, next) = segment(&self.text, i);
-            i = next;
-            Some((letter as u8, digits.parse().unwrap_or(0)))
-        })
+        }
+        let (da, db) = (digit_run(a, i + 1), digit_run(b, j + 1));
+        let by_number = da.len().cmp(&db.len()).then_with(|| da.cmp(db));
+        if by_number != Ordering::Equal {
+            return by_number;
+        }
+        i += 1 + da.len();
+        j += 1 + db.len();
     }
+}
+
+/// The ASCII digits of `s` from `from` on.
+fn digit_run(s: &[u8], from: usize) -> &[u8] {
+    let rest = s.get(from..).unwrap_or_default();
+    let len = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    &rest[..len]
 }
 
 impl PartialEq for Xname {
@@ -240,7 +262,7 @@ impl Hash for Xname {
 
 impl Ord for Xname {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.segments().cmp(other.segments())
+        natural_cmp(self.text.as_bytes(), other.text.as_bytes())
     }
 }
 

@@ -4,25 +4,29 @@
 //! transition reading `completed`, each node's new state confirmed by its agent. Runs
 //! alternate on and off. DESIGN.md's goal: ≤ the BMCs' delay + 5 s.
 
+mod report;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use cairn_protocols::power::{PowerOperation, TransitionList, TransitionStatus};
+use cairn_protocols::power::{
+    PowerOperation, TaskStatus, TransitionDetail, TransitionList, TransitionStatus,
+};
 use clap::Args;
 use serde::Serialize;
-use serde_json::json;
 
-use super::farm::{Farm, FarmSpec, MAX_PER_RACK};
-use super::hw_report::{Report, judged, line, megabytes, secs};
-use super::{median, proc_stat};
+use super::farm::{self, Farm, FarmSpec, MAX_PER_RACK};
+use super::hw_report::{Report, secs};
+use super::proc_stat;
 use crate::client::Client;
-use crate::cmd::HSM;
-use crate::cmd::discover_summary::DISCOVER_OK;
+use crate::cmd::agents::AGENTS;
 use crate::cmd::power::{PCS, TransitionRequest, transition};
 use crate::local_agent::{LocalAgent, wait_connected};
 use crate::local_cluster::{LocalCluster, wait_for};
 use crate::output::records;
+use report::{Run, report};
 
 /// DESIGN.md: a transition takes at most the BMCs' own delay plus this.
 const GOAL_OVER_DELAY: Duration = Duration::from_secs(5);
@@ -96,25 +100,6 @@ impl PowerArgs {
     fn goal(&self) -> Duration {
         self.power_delay + GOAL_OVER_DELAY
     }
-}
-
-/// One measured transition.
-#[derive(Debug, Clone, Serialize)]
-pub struct Run {
-    /// The operation.
-    pub operation: String,
-    /// POST → completed, seconds.
-    pub wall_seconds: f64,
-    /// How long the POST took to answer, seconds.
-    pub post_seconds: f64,
-    /// Tasks that succeeded.
-    pub succeeded: usize,
-    /// Tasks that did not.
-    pub not_succeeded: usize,
-    /// CPU time of all agents together in that window, seconds.
-    pub agents_cpu_seconds: f64,
-    /// The largest agent RSS at the end, bytes.
-    pub max_agent_rss_bytes: u64,
 }
 
 /// Run the benchmark.
@@ -206,13 +191,15 @@ async fn measure(
     let spawned = Instant::now();
     *agents = farm.start_agents(exe, &dir.join("agents"), cluster, config.as_deref())?;
     wait_connected(&client, agents, Duration::from_secs(60)).await?;
-    discovered(&client, args.bmcs as usize, Duration::from_secs(600)).await?;
+    farm::wait_discovered(&client, args.bmcs as usize, Duration::from_secs(600)).await?;
     let discovery = spawned.elapsed();
     eprintln!(
         "agents started and discovered every BMC in {}",
         secs(discovery)
     );
     let pids: Vec<u32> = agents.iter().filter_map(LocalAgent::pid).collect();
+    let replicas: Vec<u32> = cluster.replicas().filter_map(|r| r.pid()).collect();
+    let own = std::process::id();
     let cabinets: Vec<String> = farm
         .racks
         .iter()
@@ -227,6 +214,8 @@ async fn measure(
             PowerOperation::Off
         };
         let before = samples(&pids)?;
+        let others_before = (proc_stat::cpu_of(&replicas), proc_stat::cpu_of(&[own]));
+        let seq_before = report_seqs(&client).await?;
         let request = TransitionRequest {
             operation,
             locations: cabinets.clone(),
@@ -262,7 +251,9 @@ async fn measure(
         .await?;
         let wall = started.elapsed();
         let after = samples(&pids)?;
-        let detail: cairn_protocols::power::TransitionDetail =
+        let others_after = (proc_stat::cpu_of(&replicas), proc_stat::cpu_of(&[own]));
+        let reports = report_seqs(&client).await?.saturating_sub(seq_before);
+        let detail: TransitionDetail =
             serde_json::from_value(client.get(&format!("{PCS}/transitions/{id}"), &[]).await?)?;
         let c = detail.summary.task_counts;
         let run = Run {
@@ -271,6 +262,10 @@ async fn measure(
             post_seconds: post.as_secs_f64(),
             succeeded: c.succeeded,
             not_succeeded: c.total - c.succeeded,
+            errors: errors(&detail),
+            reports,
+            replicas_cpu_seconds: others_after.0.saturating_sub(others_before.0).as_secs_f64(),
+            sim_cpu_seconds: others_after.1.saturating_sub(others_before.1).as_secs_f64(),
             agents_cpu_seconds: after
                 .iter()
                 .zip(&before)
@@ -297,110 +292,48 @@ async fn measure(
     Ok(report(args, discovery, &runs))
 }
 
+/// The agents' report sequence numbers, summed: how many reports they have had applied.
+async fn report_seqs(client: &Client) -> anyhow::Result<u64> {
+    let v = client.get(AGENTS, &[]).await?;
+    Ok(records(&v, Some("agents"))
+        .iter()
+        .filter_map(|a| a["last_report_seq"].as_u64())
+        .sum())
+}
+
+/// Why tasks did not succeed, counted by error (or description when there is none).
+fn errors(detail: &TransitionDetail) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for t in detail
+        .tasks
+        .iter()
+        .filter(|t| t.task_status != TaskStatus::Succeeded)
+    {
+        let why = if t.error.is_empty() {
+            format!("{}: {}", t.task_status, t.task_status_description)
+        } else {
+            format!("{}: {}", t.task_status, t.error)
+        };
+        *out.entry(why).or_default() += 1;
+    }
+    out
+}
+
 fn samples(pids: &[u32]) -> anyhow::Result<Vec<proc_stat::Sample>> {
     pids.iter().map(|p| proc_stat::sample(*p)).collect()
 }
 
-/// Wait until `bmcs` Redfish endpoints say DiscoverOK.
-async fn discovered(client: &Client, bmcs: usize, timeout: Duration) -> anyhow::Result<()> {
-    let path = format!("{HSM}/Inventory/RedfishEndpoints");
-    let query = [("laststatus", DISCOVER_OK.to_owned())];
-    wait_for(timeout, "the agents' first discovery", || {
-        let (path, query) = (&path, &query);
-        async move {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let v = client.get(path, query).await?;
-            Ok((records(&v, Some("RedfishEndpoints")).len() >= bmcs).then_some(()))
-        }
-    })
-    .await
-}
-
-fn report(args: &PowerArgs, discovery: Duration, runs: &[Run]) -> Report {
-    let nodes = args.bmcs as usize * args.systems as usize;
-    let walls: Vec<f64> = runs.iter().map(|r| r.wall_seconds).collect();
-    let wall = median(&walls);
-    let goal = args.goal().as_secs_f64();
-    let all_ok = runs.iter().all(|r| r.not_succeeded == 0);
-    let each: Vec<String> = runs
-        .iter()
-        .map(|r| format!("{} {:.2}", r.operation, r.wall_seconds))
-        .collect();
-    let posts: Vec<f64> = runs.iter().map(|r| r.post_seconds).collect();
-    let cpus: Vec<f64> = runs.iter().map(|r| r.agents_cpu_seconds).collect();
-    let failed: usize = runs.iter().map(|r| r.not_succeeded).sum();
-    let lines = vec![
-        judged(
-            format!(
-                "transition of {nodes} nodes on {} agents, {} s BMC delay: POST → completed (median of {})",
-                args.agents,
-                args.power_delay.as_secs_f64(),
-                runs.len()
-            ),
-            format!("{wall:.2} s"),
-            format!("≤ {goal:.0} s (delay + 5 s)"),
-            wall <= goal && all_ok,
-        ),
-        line("  each run (s)", each.join(" / ")),
-        line("  tasks not succeeded (all runs)", failed.to_string()),
-        line(
-            "POST /transitions answered in (median)",
-            format!("{:.0} ms", 1000.0 * median(&posts)),
-        ),
-        line(
-            "agents' CPU time per transition (sum of all, median)",
-            format!("{:.2} s", median(&cpus)),
-        ),
-        line(
-            "largest agent RSS after the runs",
-            megabytes(runs.last().map_or(0, |r| r.max_agent_rss_bytes)),
-        ),
-        line(
-            format!(
-                "set-up: {} agents start and discover {} BMCs",
-                args.agents, args.bmcs
-            ),
-            secs(discovery),
-        ),
-    ];
-    let notes = vec![format!(
-        "{} BMCs × {} systems in {} racks over {}, {} coordinator replicas; agents' [power]: {}.",
-        args.bmcs,
-        args.systems,
-        args.agents,
-        if args.http {
-            "HTTP"
-        } else {
-            "HTTPS (Basic auth)"
-        },
-        args.replicas,
-        args.agent_config().map_or("defaults".to_owned(), |c| c
-            .replace("[power]\n", "")
-            .replace('\n', ", ")
-            .trim_end_matches(", ")
-            .to_owned())
-    )];
-    Report {
-        title: "cairn bench power".into(),
-        lines,
-        notes,
-        results: json!({"args": args, "runs": runs, "median_wall_seconds": wall,
-            "setup_discovery_seconds": discovery.as_secs_f64(), "goal_seconds": goal,
-            "met": wall <= goal && all_ok}),
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::{Cli, Command};
     use clap::Parser;
 
-    fn parse(extra: &[&str]) -> PowerArgs {
+    pub(crate) fn parse(extra: &[&str]) -> PowerArgs {
         let mut all = vec!["cairn", "bench", "power"];
         all.extend_from_slice(extra);
         match Cli::try_parse_from(all).expect("parses").command {
-            Command::Bench(super::super::BenchCmd::Power(a)) => a,
+            Command::Bench(crate::bench::BenchCmd::Power(a)) => a,
             _ => panic!("wrong command"),
         }
     }
@@ -424,27 +357,5 @@ mod tests {
             Some("[power]\ntasks_per_rack = 2500\nconfirm_poll_ms = 200\n")
         );
         assert_eq!(a.goal(), Duration::from_millis(5500));
-    }
-
-    #[test]
-    fn reports_judge_the_median_and_failures() {
-        let a = parse(&[]);
-        let run = |w: f64, bad: usize| Run {
-            operation: "On".into(),
-            wall_seconds: w,
-            post_seconds: 0.1,
-            succeeded: 10_000 - bad,
-            not_succeeded: bad,
-            agents_cpu_seconds: 2.0,
-            max_agent_rss_bytes: 60_000_000,
-        };
-        let r = report(
-            &a,
-            Duration::from_secs(20),
-            &[run(3.0, 0), run(4.0, 0), run(9.0, 0)],
-        );
-        assert_eq!(r.results["met"], json!(true), "{}", r.text());
-        let r = report(&a, Duration::from_secs(20), &[run(3.0, 1)]);
-        assert_eq!(r.results["met"], json!(false));
     }
 }
