@@ -12,8 +12,30 @@ use futures::future::BoxFuture;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use openraft::error::{CheckIsLeaderError, RaftError as OrError};
+
 use crate::error::WriteError;
 use crate::typ::Raft;
+
+/// openraft's read index, retried while the leader merely failed to hear from a quorum in one
+/// heartbeat round. openraft 0.9 bounds each AppendEntries by the heartbeat interval, so one
+/// round fails as soon as followers are slow for a moment (a loaded machine, a GC-like pause);
+/// a read must wait for a quorum up to the caller's bound, as writes do, not fail on the first
+/// slow round. The caller's timeout ends the loop.
+async fn read_index(raft: &Raft) -> Result<(), WriteError> {
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match raft.ensure_linearizable().await {
+            Ok(_) => return Ok(()),
+            Err(OrError::APIError(CheckIsLeaderError::QuorumNotEnough(q))) => {
+                tracing::debug!(error = %q, "read index: no quorum this round, retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
 
 /// One read-index round: confirm leadership and wait until the read index is applied.
 pub(crate) type Round = Arc<dyn Fn() -> BoxFuture<'static, Result<(), WriteError>> + Send + Sync>;
@@ -143,7 +165,7 @@ pub(crate) fn for_raft(
         Box::pin(
             async move {
                 let round = async {
-                    raft.ensure_linearizable().await.map_err(WriteError::from)?;
+                    read_index(&raft).await?;
                     let fence_at = fence.load(Ordering::Acquire);
                     if fence_at > 0 {
                         let mut m = raft.metrics();
@@ -157,7 +179,7 @@ pub(crate) fn for_raft(
                             .map_err(|_| WriteError::Unavailable("raft stopped".into()))?;
                         if moved_on {
                             // Leadership moved on: a new term's read index covers the old log.
-                            raft.ensure_linearizable().await.map_err(WriteError::from)?;
+                            read_index(&raft).await?;
                         }
                         fence.store(0, Ordering::Release);
                     }
@@ -166,7 +188,7 @@ pub(crate) fn for_raft(
                 match tokio::time::timeout(limit, round).await {
                     Ok(res) => res,
                     Err(_) => Err(WriteError::Unavailable(format!(
-                        "linearizable read timed out after {limit:?}"
+                        "no quorum confirmed this leader within {limit:?}"
                     ))),
                 }
             }

@@ -277,10 +277,14 @@ fn insert(resources: &mut HashMap<String, Bytes>, url: &str, body: Bytes) {
     }
 }
 
-/// Where the mockups of `shared/peers/mockups` are, relative to a crate in this workspace
-/// (`CARGO_MANIFEST_DIR/../../shared/peers/mockups`), for tests and the demo.
+/// Where the mockups of `shared/peers/mockups` are, for tests and the demo: under
+/// `$CAIRN_PEERS_DIR` when set (the override the end-to-end tests honour too), else beside the
+/// checkout, relative to a crate of this workspace (`CARGO_MANIFEST_DIR/../../shared/...`).
 pub fn shared_mockups_dir(manifest_dir: &str) -> PathBuf {
-    Path::new(manifest_dir).join("../../shared/peers/mockups")
+    match std::env::var_os("CAIRN_PEERS_DIR") {
+        Some(peers) if !peers.is_empty() => Path::new(&peers).join("mockups"),
+        _ => Path::new(manifest_dir).join("../../shared/peers/mockups"),
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use super::shutdown::Shutdown;
 use super::store::{Commit, Store, TaskWrite};
 
 /// Room left in a report for its envelope (agent id, seq, framing).
-const ENVELOPE_BYTES: usize = 16 << 10;
+pub(super) const ENVELOPE_BYTES: usize = 16 << 10;
 
 /// Requests waiting for the batcher before senders wait too.
 const QUEUE: usize = 4096;

@@ -181,6 +181,73 @@ impl Store {
             .map_err(|source| StoreError::Corrupt { seq, source })
     }
 
+    /// The waiting reports from the oldest on, merged into one report of at most `max_items`
+    /// items and `max_bytes` of items, numbered with the highest merged seq (its agent id
+    /// empty). Returns the report and how many outbox entries it merges.
+    ///
+    /// Merging is exactly-once because the merged entries are the oldest waiting ones, in seq
+    /// order, and the coordinator applies a report at once or not at all: once the merged report
+    /// is applied, every merged entry is at or below the agent's last applied seq. The sender
+    /// must resend exactly the same report until it is acknowledged or refused (a different
+    /// range under a higher seq would apply the first range again), and after a restart
+    /// [`Store::registered`] drops what the coordinator reports as applied.
+    ///
+    /// A first entry that does not decode is an error ([`StoreError::Corrupt`]); a later one ends
+    /// the merge, to be met as the first entry next time. The oldest entry is always taken,
+    /// even if it exceeds the limits on its own.
+    pub fn merged_report(
+        &self,
+        max_items: usize,
+        max_bytes: usize,
+    ) -> Result<Option<(pb::ReportRequest, usize)>, StoreError> {
+        let mut merged: Option<(pb::ReportRequest, usize)> = None;
+        let mut bytes = 0;
+        for entry in self.outbox.iter() {
+            let (key, value) = entry.map_err(io("outbox read"))?;
+            let seq = read_u64(Some(&key));
+            let report = match pb::ReportRequest::decode(value.as_ref()) {
+                Ok(r) => r,
+                Err(source) if merged.is_none() => {
+                    return Err(StoreError::Corrupt { seq, source });
+                }
+                Err(_) => break,
+            };
+            // Field tag and length prefix of each repeated item.
+            let size: usize = report.items.iter().map(|i| i.encoded_len() + 8).sum();
+            match &mut merged {
+                None => {
+                    bytes = size;
+                    merged = Some((report, 1));
+                }
+                Some((m, n)) => {
+                    if m.items.len() + report.items.len() > max_items || bytes + size > max_bytes {
+                        break;
+                    }
+                    bytes += size;
+                    m.items.extend(report.items);
+                    m.seq = seq;
+                    *n += 1;
+                }
+            }
+        }
+        Ok(merged)
+    }
+
+    /// Drops every report up to and including `seq` (a merged report was acknowledged, or
+    /// refused for good). Not flushed, like [`Store::remove_report`].
+    pub fn remove_reports_through(&self, seq: u64) -> Result<usize, StoreError> {
+        let keys: Vec<sled::IVec> = self
+            .outbox
+            .range(..=seq.to_be_bytes())
+            .keys()
+            .collect::<Result<_, _>>()
+            .map_err(io("outbox read"))?;
+        for key in &keys {
+            self.outbox.remove(key).map_err(io("outbox remove"))?;
+        }
+        Ok(keys.len())
+    }
+
     /// Drops report `seq` from the outbox (acknowledged, or refused for good). Not flushed: if
     /// the removal is lost in a crash, the report is sent again and acknowledged as a duplicate.
     pub fn remove_report(&self, seq: u64) -> Result<(), StoreError> {
@@ -207,9 +274,11 @@ impl Store {
     /// hold reports numbered from 1 although the coordinator has applied higher numbers from
     /// this agent: sent as they are, they would be taken for duplicates and lost. So the first
     /// registration of a data directory renumbers its waiting reports above `last_applied`,
-    /// in order. Later ones only raise the counter: this directory's numbers are then known to
-    /// be the agent's own, and a waiting report at or below `last_applied` is one whose
-    /// acknowledgement was lost. Returns how many reports were renumbered.
+    /// in order. Later ones raise the counter and drop the waiting reports at or below
+    /// `last_applied`: this directory's numbers are then known to be the agent's own, so such a
+    /// report was applied (alone or merged) and its acknowledgement lost. Sending it again
+    /// merged with newer reports under a higher seq would apply it twice. Returns how many
+    /// reports were renumbered.
     pub async fn registered(&self, last_applied: u64) -> Result<usize, StoreError> {
         let renumbered = self.sync_numbering(last_applied)?;
         self.db.flush_async().await.map_err(io("flush"))?;
@@ -233,7 +302,19 @@ impl Store {
         let stale = pending
             .first()
             .is_some_and(|(k, _)| read_u64(Some(k)) <= last_applied);
+        let applied: Vec<sled::IVec> = if synced {
+            self.outbox
+                .range(..=last_applied.to_be_bytes())
+                .keys()
+                .collect::<Result<_, _>>()
+                .map_err(io("outbox read"))?
+        } else {
+            Vec::new()
+        };
         let result = (&self.outbox, &self.meta).transaction(|(outbox, meta)| {
+            for key in &applied {
+                outbox.remove(key)?;
+            }
             let mut next = read_u64(meta.get(NEXT_SEQ)?.as_deref())
                 .max(1)
                 .max(last_applied.saturating_add(1));
@@ -355,9 +436,53 @@ mod tests {
         assert_eq!(s.first_report().unwrap().unwrap().seq, 52);
         assert_eq!(s.commit(items(1)).await.unwrap(), Some(53));
         // Registered before: a waiting report at or below last_applied was applied already.
+        assert_eq!(s.registered(52).await.unwrap(), 0);
+        assert_eq!(s.first_report().unwrap().unwrap().seq, 53);
         assert_eq!(s.registered(60).await.unwrap(), 0);
-        assert_eq!(s.first_report().unwrap().unwrap().seq, 52);
+        assert!(s.first_report().unwrap().is_none());
         assert_eq!(s.next_seq().unwrap(), 61);
+    }
+
+    #[tokio::test]
+    async fn waiting_reports_merge_within_the_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        assert!(s.merged_report(10, 1 << 20).unwrap().is_none());
+        for n in [2, 3, 4, 1] {
+            s.commit(items(n)).await.unwrap();
+        }
+        let (r, n) = s.merged_report(9, 1 << 20).unwrap().unwrap();
+        assert_eq!((r.seq, r.items.len(), n), (3, 9, 3));
+        let (r, n) = s.merged_report(100, 1 << 20).unwrap().unwrap();
+        assert_eq!((r.seq, r.items.len(), n), (4, 10, 4));
+        // The oldest entry goes even when it alone is over the limits.
+        let (r, n) = s.merged_report(1, 1).unwrap().unwrap();
+        assert_eq!((r.seq, r.items.len(), n), (1, 2, 1));
+        assert_eq!(s.remove_reports_through(3).unwrap(), 3);
+        let (r, n) = s.merged_report(100, 1 << 20).unwrap().unwrap();
+        assert_eq!((r.seq, r.items.len(), n), (4, 1, 1));
+    }
+
+    /// A merged report applied, then a crash before its entries were removed: more reports
+    /// arrive, and after the restart the registration's last applied seq drops the applied
+    /// entries, so the next merge cannot carry them again under a higher seq.
+    #[tokio::test]
+    async fn an_applied_merge_is_not_resent_after_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open(dir.path()).unwrap();
+            s.registered(0).await.unwrap();
+            s.commit(items(1)).await.unwrap();
+            s.commit(items(2)).await.unwrap();
+            let (sent, n) = s.merged_report(100, 1 << 20).unwrap().unwrap();
+            assert_eq!((sent.seq, n), (2, 2));
+            // The coordinator applies seq 2; the agent dies before removing entries 1 and 2.
+        }
+        let s = Store::open(dir.path()).unwrap();
+        s.commit(items(4)).await.unwrap();
+        s.registered(2).await.unwrap();
+        let (r, n) = s.merged_report(100, 1 << 20).unwrap().unwrap();
+        assert_eq!((r.seq, r.items.len(), n), (3, 4, 1));
     }
 
     #[tokio::test]

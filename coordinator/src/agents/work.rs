@@ -193,19 +193,29 @@ impl Delivered {
     }
 
     fn endpoints(&mut self, inv: &Inventory, agent: &AgentRecord, items: &mut Vec<WorkItem>) {
+        // This runs for every stream on every applied revision: compare in place and clone
+        // only what changed.
         let mut present = HashSet::new();
         for c in &agent.scope {
             for ep in inv.redfish_endpoints_in_cabinet(*c) {
-                present.insert(ep.id.clone());
-                let digest = EndpointDigest {
-                    fqdn: ep.fqdn.clone().unwrap_or_default(),
-                    username: ep.user.clone().unwrap_or_default(),
-                    password: ep.password.clone().unwrap_or_default(),
-                    enabled: ep.enabled.unwrap_or(true),
-                };
-                if self.endpoints.get(&ep.id) == Some(&digest) {
+                present.insert(&ep.id);
+                let text = |v: &Option<String>| v.as_deref().unwrap_or_default().to_owned();
+                let enabled = ep.enabled.unwrap_or(true);
+                let unchanged = self.endpoints.get(&ep.id).is_some_and(|d| {
+                    d.fqdn == ep.fqdn.as_deref().unwrap_or_default()
+                        && d.username == ep.user.as_deref().unwrap_or_default()
+                        && d.password == ep.password.as_deref().unwrap_or_default()
+                        && d.enabled == enabled
+                });
+                if unchanged {
                     continue;
                 }
+                let digest = EndpointDigest {
+                    fqdn: text(&ep.fqdn),
+                    username: text(&ep.user),
+                    password: text(&ep.password),
+                    enabled,
+                };
                 items.push(WorkItem::Endpoint(BmcEndpoint {
                     id: ep.id.clone(),
                     fqdn: digest.fqdn.clone(),
@@ -220,7 +230,7 @@ impl Delivered {
         let gone: Vec<Xname> = self
             .endpoints
             .keys()
-            .filter(|id| !present.contains(*id))
+            .filter(|id| !present.contains(id))
             .cloned()
             .collect();
         for id in gone {

@@ -20,6 +20,7 @@ mod executor;
 mod journal;
 pub(crate) mod record;
 mod redfish;
+mod resend;
 mod task;
 
 use std::collections::HashMap;

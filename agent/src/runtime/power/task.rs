@@ -21,6 +21,7 @@ use tracing::Instrument;
 
 use super::record::{StoredStep, StoredTask, TaskKey, steps};
 use super::redfish::{Observed, read_state, reset};
+use super::resend;
 use super::{Limits, Signal};
 use crate::config::PowerConfig;
 use crate::redfish::BmcSession;
@@ -153,7 +154,7 @@ impl Drop for Running<'_> {
 }
 
 /// Resolves when the executor asks the task to stop (a closed channel means cancel).
-async fn stop_asked(signal: &mut watch::Receiver<Signal>) -> Signal {
+pub(super) async fn stop_asked(signal: &mut watch::Receiver<Signal>) -> Signal {
     match signal.wait_for(|s| *s != Signal::Run).await {
         Ok(s) => *s,
         Err(_) => Signal::Cancel,
@@ -286,9 +287,18 @@ impl Job {
                 if *signal.borrow() == Signal::Abort {
                     return self.aborted(session, Some(&last), &c.at()).await;
                 }
-                if let Err(e) = reset(session, &self.task.reset_target, &s.reset_type).await {
-                    let error = format!("ResetType {} refused: {}", s.reset_type, e.detail());
-                    return self.fail(error, Some(&last)).await;
+                let target = resend::Target {
+                    system_path: &self.task.system_path,
+                    reset_target: &self.task.reset_target,
+                    deadline_ms: self.task.deadline_ms,
+                };
+                match resend::send(session, &target, &s, &mut last, signal).await {
+                    resend::Sent::Done => {}
+                    resend::Sent::Failed(error) => return self.fail(error, Some(&last)).await,
+                    resend::Sent::Stopped(Signal::Abort) => {
+                        return self.aborted(session, Some(&last), &c.at()).await;
+                    }
+                    resend::Sent::Stopped(_) => return Outcome::Dropped,
                 }
                 tracing::info!(reset = %s.reset_type, step = c.step, "reset sent");
                 c.sent_ms = Some(now_ms());

@@ -1,6 +1,7 @@
 //! PCS transitions executed by the agent on simulated BMCs whose power changes land after a
 //! delay: per-target status, the simulators' PowerState and the coordinators' power status
-//! agree; a BMC that refuses resets fails its targets only; an abort stops what runs.
+//! agree; a BMC that refuses resets fails its targets only, one that recovers is retried; an
+//! abort stops what runs.
 
 use std::time::Duration;
 
@@ -101,6 +102,43 @@ async fn a_bmc_refusing_resets_fails_only_its_nodes() -> anyhow::Result<()> {
     }
     assert_eq!(rack.sim_state(1, 0), PowerState::Off);
     assert_eq!(rack.sim_state(0, 0), PowerState::On);
+    agent.shutdown().await;
+    Ok(())
+}
+
+/// A BMC that answers 500 to the first reset and then recovers: the agent retries, and the
+/// node is reset exactly once.
+#[tokio::test]
+async fn a_reset_failing_for_a_while_is_retried() -> anyhow::Result<()> {
+    let rack = Rack::start(10, 1, 1, |b| b.power_delay(Duration::from_millis(200))).await?;
+    let agent = rack
+        .start_agent(rack.agent_config("rack-10", "agent"))
+        .await?;
+    rack.wait_discovered().await?;
+    let bmc = &rack.sim().bmcs()[0];
+    bmc.add_fault(Fault::FailReset(FailReset::Error500));
+    let resets = bmc.system_status(0).map(|s| s.resets);
+    let node = rack.node(0, 0);
+    let on = rack.transition("on", std::slice::from_ref(&node)).await?;
+    // IN_PROGRESS is reported before the reset goes out: by the time the coordinators show
+    // it, the first POST has (almost always) met the fault.
+    let path = format!("/power-control/v1/transitions/{on}");
+    wait_for("the task to start", Duration::from_secs(60), || async {
+        let (_, body) = rack.get(&path).await.ok()?;
+        let started = body["tasks"]
+            .as_array()?
+            .iter()
+            .any(|t| t["taskStatus"] == "in-progress" || t["taskStatus"] == "succeeded");
+        started.then_some(())
+    })
+    .await?;
+    bmc.set_faults(Vec::new());
+    all_succeeded(&rack.finished(&on).await?);
+    assert_eq!(rack.sim_state(0, 0), PowerState::On);
+    assert_eq!(
+        bmc.system_status(0).map(|s| s.resets),
+        resets.map(|r| r + 1)
+    );
     agent.shutdown().await;
     Ok(())
 }
