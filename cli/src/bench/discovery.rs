@@ -104,22 +104,10 @@ pub async fn run(args: DiscoveryArgs) -> anyhow::Result<()> {
         power_delay: Duration::from_secs(1),
         tls: !args.http,
     };
-    let farm = Farm::start(&spec, dir.path()).await;
-    let outcome = match farm {
-        Ok(farm) => {
-            let mut agents = Vec::new();
-            let outcome = tokio::select! {
-                r = measure(&args, &cluster, &farm, &mut agents, dir.path(), &exe) => r,
-                _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-            };
-            for a in &mut agents {
-                a.stop().await;
-            }
-            farm.shutdown().await;
-            outcome
-        }
-        Err(e) => Err(e),
-    };
+    let outcome = Farm::run(&spec, dir.path(), async |farm, agents| {
+        measure(&args, &cluster, farm, agents, dir.path(), &exe).await
+    })
+    .await;
     cluster.stop().await;
     if args.keep || outcome.is_err() {
         let kept = dir.keep();

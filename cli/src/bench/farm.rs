@@ -217,6 +217,27 @@ impl Farm {
             .collect()
     }
 
+    /// Starts the racks, runs `measure` against them (Ctrl-C aborts it), then stops the agents
+    /// `measure` started and the racks, whatever the outcome: the shared frame of the discovery
+    /// and power benches.
+    pub async fn run<R>(
+        spec: &FarmSpec,
+        dir: &Path,
+        measure: impl AsyncFnOnce(&Farm, &mut Vec<LocalAgent>) -> anyhow::Result<R>,
+    ) -> anyhow::Result<R> {
+        let farm = Farm::start(spec, dir).await?;
+        let mut agents = Vec::new();
+        let outcome = tokio::select! {
+            r = measure(&farm, &mut agents) => r,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        };
+        for a in &mut agents {
+            a.stop().await;
+        }
+        farm.shutdown().await;
+        outcome
+    }
+
     /// Stop every BMC.
     pub async fn shutdown(self) {
         for rack in self.racks {

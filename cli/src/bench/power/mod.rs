@@ -140,21 +140,10 @@ pub async fn run(args: PowerArgs) -> anyhow::Result<()> {
         power_delay: args.power_delay,
         tls: !args.http,
     };
-    let outcome = match Farm::start(&spec, dir.path()).await {
-        Ok(farm) => {
-            let mut agents = Vec::new();
-            let outcome = tokio::select! {
-                r = measure(&args, &cluster, &farm, &mut agents, dir.path(), &exe) => r,
-                _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-            };
-            for a in &mut agents {
-                a.stop().await;
-            }
-            farm.shutdown().await;
-            outcome
-        }
-        Err(e) => Err(e),
-    };
+    let outcome = Farm::run(&spec, dir.path(), async |farm, agents| {
+        measure(&args, &cluster, farm, agents, dir.path(), &exe).await
+    })
+    .await;
     cluster.stop().await;
     if args.keep || outcome.is_err() {
         let kept = dir.keep();
