@@ -21,6 +21,7 @@
 //! connect_timeout_ms = 2000
 //! request_timeout_ms = 10000
 //! bmc_timeout_ms = 60000
+//! idle_timeout_ms = 60000               # keep-alive of idle BMC connections (0: none)
 //!
 //! [bmc.xnames]                          # addresses whose names are not derived
 //! "10.1.0.5" = "x1000c0s5b0"
@@ -105,6 +106,10 @@ pub struct BmcConfig {
     pub request_timeout_ms: u64,
     /// Timeout of one BMC's whole crawl, milliseconds.
     pub bmc_timeout_ms: u64,
+    /// How long an idle connection to a BMC is kept for the next request, milliseconds (0:
+    /// none is kept). Longer than `[power] status_interval_ms`, the status poll keeps every
+    /// BMC's connection open, so a transition of thousands of nodes opens no new TLS session.
+    pub idle_timeout_ms: u64,
     /// Addresses probed at once while scanning.
     pub scan_concurrency: usize,
     /// BMCs crawled at once.
@@ -131,6 +136,7 @@ impl Default for BmcConfig {
             connect_timeout_ms: 2_000,
             request_timeout_ms: 10_000,
             bmc_timeout_ms: 60_000,
+            idle_timeout_ms: 60_000,
             scan_concurrency: 256,
             bmc_concurrency: 64,
             requests_per_bmc: 4,
@@ -291,6 +297,11 @@ impl BmcConfig {
     /// Per-request timeout.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// How long idle BMC connections are kept.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
     }
 
     /// Per-BMC crawl timeout.

@@ -140,6 +140,15 @@ pub struct DiscoveryInfo {
         skip_serializing_if = "Option::is_none"
     )]
     pub redfish_version: Option<String>,
+    /// Why the last discovery failed, for operators (the request, the HTTP status or error,
+    /// the limit hit); absent after a successful one. A Cairn extension: SMD has only the
+    /// status word.
+    #[serde(
+        rename = "LastDiscoveryDetail",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_discovery_detail: Option<String>,
 }
 
 /// `RedfishEndpointArray_RedfishEndpointArray`: `{"RedfishEndpoints":[...]}`.

@@ -25,6 +25,7 @@ mod replica;
 mod router;
 mod sled_store;
 mod sm_store;
+mod snapshot_persist;
 mod status;
 pub mod typ;
 
@@ -89,6 +90,15 @@ pub trait StateMachine: Send + Sync + 'static {
 
     /// Serializes the whole state (for snapshots).
     fn snapshot(&self) -> Result<Vec<u8>, SnapshotError>;
+
+    /// Writes the bytes of [`StateMachine::snapshot`] to `out`. Durable replicas stream their
+    /// snapshots into a file through this, so a state machine that can serialize as it goes
+    /// should override it: the default builds the whole snapshot in memory first.
+    fn write_snapshot(&self, out: &mut dyn std::io::Write) -> Result<(), SnapshotError> {
+        let data = self.snapshot()?;
+        out.write_all(&data)
+            .map_err(|e| SnapshotError(e.to_string()))
+    }
 
     /// Replaces the whole state from bytes made by [`StateMachine::snapshot`].
     fn restore(&mut self, data: &[u8]) -> Result<(), SnapshotError>;

@@ -3,7 +3,8 @@
 //! Layout of one sled database:
 //! * tree `logs`: big-endian `u64` index → MessagePack `Entry`;
 //! * tree `meta`: `vote`, `committed`, `last_purged` → MessagePack values;
-//! * tree `snapshot`: `meta` → MessagePack `SnapshotMeta`, `data` → the state-machine bytes.
+//! * tree `snapshot`: `meta` → MessagePack `SnapshotMeta`, `file` → the name of the file in
+//!   `state-snapshots/` holding the state-machine bytes (see [`SnapshotPersist`]).
 //!
 //! Votes, truncations and purges are flushed (fsync) before they return. Appends use group
 //! commit: they return once in sled's memory, and one flusher task acknowledges them to
@@ -23,10 +24,11 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use crate::RaftError;
-use crate::typ::{Entry, LogId, LogState, SnapshotMeta, StorageError, TypeConfig, Vote, io_err};
+use crate::snapshot_persist::SnapshotPersist;
+use crate::typ::{Entry, LogId, LogState, StorageError, TypeConfig, Vote, io_err};
 
-/// sled page cache size. The log is read near its tail (replication, apply) and the snapshot
-/// blob only when a follower needs it, so a small cache costs little and keeps replicas lean.
+/// sled page cache size. The log is read near its tail (replication, apply) and snapshots live
+/// in files, so a small cache costs little and keeps replicas lean.
 const CACHE_CAPACITY: u64 = 16 * 1024 * 1024;
 /// How long to wait for a previous instance (same process) to release the database lock.
 const OPEN_RETRY: Duration = Duration::from_secs(5);
@@ -34,8 +36,6 @@ const OPEN_RETRY: Duration = Duration::from_secs(5);
 const KEY_VOTE: &[u8] = b"vote";
 const KEY_COMMITTED: &[u8] = b"committed";
 const KEY_LAST_PURGED: &[u8] = b"last_purged";
-const KEY_SNAP_META: &[u8] = b"meta";
-const KEY_SNAP_DATA: &[u8] = b"data";
 
 /// Opens (or creates) the sled database in `dir`.
 ///
@@ -69,10 +69,7 @@ pub(crate) async fn open(
         meta: tree("meta")?,
         flusher: spawn_flusher(db.clone()),
     };
-    let snap = SnapshotPersist {
-        db: db.clone(),
-        tree: tree("snapshot")?,
-    };
+    let snap = SnapshotPersist::new(db.clone(), tree("snapshot")?, dir);
     Ok((log, snap, SledHandle(db)))
 }
 
@@ -274,47 +271,5 @@ impl RaftLogStorage<TypeConfig> for SledLogStore {
         self.put_meta(KEY_LAST_PURGED, &log_id)?;
         self.flush().await?;
         self.remove_range((Bound::Unbounded, Bound::Included(key(log_id.index))))
-    }
-}
-
-/// Persists the current snapshot (meta + state-machine bytes) in the same database.
-pub(crate) struct SnapshotPersist {
-    db: sled::Db,
-    tree: sled::Tree,
-}
-
-impl SnapshotPersist {
-    /// Stores `meta` and `data` atomically and flushes.
-    pub(crate) async fn save(&self, meta: &SnapshotMeta, data: &[u8]) -> Result<(), StorageError> {
-        let sig = Some(meta.signature());
-        let err = |e: &dyn std::fmt::Display| {
-            StorageError::from(StorageIOError::write_snapshot(sig.clone(), io_err(e)))
-        };
-        let meta_bytes = encode(meta).map_err(|e| err(&e))?;
-        let mut batch = sled::Batch::default();
-        batch.insert(KEY_SNAP_META, meta_bytes);
-        batch.insert(KEY_SNAP_DATA, data);
-        self.tree.apply_batch(batch).map_err(|e| err(&e))?;
-        self.db.flush_async().await.map_err(|e| err(&e))?;
-        Ok(())
-    }
-
-    /// The stored snapshot's meta, if any.
-    pub(crate) fn load_meta(&self) -> Result<Option<SnapshotMeta>, StorageError> {
-        let err = |e: &dyn std::fmt::Display| {
-            StorageError::from(StorageIOError::read_snapshot(None, io_err(e)))
-        };
-        match self.tree.get(KEY_SNAP_META).map_err(|e| err(&e))? {
-            None => Ok(None),
-            Some(v) => decode(&v).map(Some).map_err(|e| err(&e)),
-        }
-    }
-
-    /// The stored snapshot's state-machine bytes, if any.
-    pub(crate) fn load_data(&self) -> Result<Option<Vec<u8>>, StorageError> {
-        self.tree
-            .get(KEY_SNAP_DATA)
-            .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| StorageIOError::read_snapshot(None, io_err(e)).into())
     }
 }

@@ -1,8 +1,8 @@
 //! The openraft state-machine store wrapping the application [`StateMachine`].
 //!
 //! The application state lives in memory behind an `RwLock`, shared with [`crate::Replica`]
-//! for reads. Snapshots are `StateMachine::snapshot` bytes; with sled they are persisted (see
-//! [`SnapshotPersist`]) and restored on start.
+//! for reads. Snapshots are `StateMachine::snapshot` bytes; with sled they are streamed into a
+//! file through `StateMachine::write_snapshot` (see [`SnapshotPersist`]) and restored on start.
 
 use std::io::Cursor;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +15,7 @@ use openraft::{EntryPayload, RaftSnapshotBuilder, StorageIOError};
 use serde_bytes::ByteBuf;
 
 use crate::StateMachine;
-use crate::sled_store::SnapshotPersist;
+use crate::snapshot_persist::SnapshotPersist;
 use crate::typ::{
     AppResponse, Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig, io_err,
 };
@@ -42,7 +42,7 @@ fn write_lock<S>(s: &RwLock<Applied<S>>) -> RwLockWriteGuard<'_, Applied<S>> {
 /// Where the current snapshot is kept.
 struct SnapshotSlot {
     meta: Option<SnapshotMeta>,
-    /// Bytes kept in memory only without persistence (sled keeps them on disk otherwise).
+    /// Bytes kept in memory only without persistence (a file holds them otherwise).
     data: Option<Vec<u8>>,
 }
 
@@ -103,7 +103,7 @@ impl<S: StateMachine> SmStore<S> {
 
     /// Makes `meta`/`data` the current snapshot (persisting it first when durable), unless a
     /// newer snapshot is already current (a build racing with an install).
-    async fn set_current(&self, meta: SnapshotMeta, data: &[u8]) -> Result<(), StorageError> {
+    async fn set_current(&self, meta: SnapshotMeta, data: Vec<u8>) -> Result<(), StorageError> {
         // Held across the save so readers never see meta and data of different snapshots.
         let mut slot = self.slot.lock().await;
         if let Some(cur) = &slot.meta
@@ -112,17 +112,82 @@ impl<S: StateMachine> SmStore<S> {
             tracing::info!(current = %cur, skipped = %meta, "newer snapshot already current");
             return Ok(());
         }
-        let data = match &self.persist {
+        slot.data = match &self.persist {
             Some(p) => {
-                p.save(&meta, data).await?;
+                let (persist, m) = (p.clone(), meta.clone());
+                blocking(move || {
+                    persist.write_file(|w| {
+                        w.write_all(&data)
+                            .map_err(|e| crate::SnapshotError(e.to_string()))?;
+                        Ok(m)
+                    })
+                })
+                .await?;
+                p.commit(&meta).await?;
                 None
             }
-            None => Some(data.to_vec()),
+            None => Some(data),
         };
         slot.meta = Some(meta);
-        slot.data = data;
         Ok(())
     }
+
+    /// Streams the current state into a snapshot file and makes it current (durable replicas):
+    /// no copy of the state is ever held in memory.
+    async fn build_persisted(
+        &self,
+        persist: Arc<SnapshotPersist>,
+        seq: u64,
+    ) -> Result<SnapshotMeta, StorageError> {
+        // Held from before the file is written until it is current: an install or a reader
+        // never meets a half-made snapshot, and no file is removed while being written.
+        let mut slot = self.slot.lock().await;
+        let (state, p) = (self.state.clone(), persist.clone());
+        // The state is read-locked (holding up apply) only while it is encoded into the file's
+        // buffer, not across the disk sync.
+        let (meta, bytes) = blocking(move || {
+            p.write_file(|w| {
+                let st = read_lock(&state);
+                st.sm.write_snapshot(w)?;
+                Ok(snapshot_meta(&st, seq))
+            })
+        })
+        .await?;
+        if let Some(cur) = &slot.meta
+            && cur.last_log_id > meta.last_log_id
+        {
+            tracing::info!(current = %cur, skipped = %meta, "newer snapshot already current");
+            persist.discard(&meta, cur).await;
+            return Ok(meta);
+        }
+        persist.commit(&meta).await?;
+        slot.meta = Some(meta.clone());
+        slot.data = None;
+        tracing::info!(snapshot = %meta, bytes, "built snapshot");
+        Ok(meta)
+    }
+}
+
+/// The meta of a snapshot of `st`, the `seq`-th built by this process.
+fn snapshot_meta<S>(st: &Applied<S>, seq: u64) -> SnapshotMeta {
+    let snapshot_id = match st.last_applied {
+        Some(l) => format!("{}-{}-{}", l.leader_id, l.index, seq),
+        None => format!("none-{seq}"),
+    };
+    SnapshotMeta {
+        last_log_id: st.last_applied,
+        last_membership: st.last_membership.clone(),
+        snapshot_id,
+    }
+}
+
+/// Runs blocking file work (snapshot files) off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StorageError::from(StorageIOError::write_snapshot(None, io_err(e))))?
 }
 
 fn apply_one<S: StateMachine>(
@@ -167,25 +232,25 @@ fn apply_one<S: StateMachine>(
 
 impl<S: StateMachine> RaftSnapshotBuilder<TypeConfig> for SmStore<S> {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        let (data, last_log_id, last_membership) = {
+        let seq = self.snapshot_seq.fetch_add(1, Ordering::Relaxed);
+        if let Some(persist) = self.persist.clone() {
+            let meta = self.build_persisted(persist, seq).await?;
+            // openraft keeps only the meta of a snapshot it asked for; the bytes are in the
+            // file, read back when a follower needs them.
+            return Ok(Snapshot {
+                meta,
+                snapshot: Box::new(Cursor::new(Vec::new())),
+            });
+        }
+        let (data, meta) = {
             let st = read_lock(&self.state);
             let data = st
                 .sm
                 .snapshot()
                 .map_err(|e| StorageIOError::write_snapshot(None, io_err(e)))?;
-            (data, st.last_applied, st.last_membership.clone())
+            (data, snapshot_meta(&st, seq))
         };
-        let seq = self.snapshot_seq.fetch_add(1, Ordering::Relaxed);
-        let snapshot_id = match last_log_id {
-            Some(l) => format!("{}-{}-{}", l.leader_id, l.index, seq),
-            None => format!("none-{seq}"),
-        };
-        let meta = SnapshotMeta {
-            last_log_id,
-            last_membership,
-            snapshot_id,
-        };
-        self.set_current(meta.clone(), &data).await?;
+        self.set_current(meta.clone(), data.clone()).await?;
         tracing::info!(snapshot = %meta, bytes = data.len(), "built snapshot");
         Ok(Snapshot {
             meta,
@@ -234,7 +299,7 @@ impl<S: StateMachine> RaftStateMachine<TypeConfig> for SmStore<S> {
             st.last_membership = meta.last_membership.clone();
         }
         tracing::info!(snapshot = %meta, bytes = data.len(), "installed snapshot");
-        self.set_current(meta.clone(), &data).await
+        self.set_current(meta.clone(), data).await
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {

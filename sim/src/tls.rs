@@ -20,6 +20,9 @@ pub(crate) struct TlsMaterial {
     pub(crate) acceptor: TlsAcceptor,
 }
 
+/// TLS sessions remembered per simulated BMC for resumption.
+const SESSIONS_PER_BMC: usize = 8;
+
 fn err(context: &str) -> impl FnOnce(rcgen::Error) -> SimError + '_ {
     move |e| SimError::Tls(format!("{context}: {e}"))
 }
@@ -76,6 +79,11 @@ pub(crate) fn generate(ips: &[IpAddr]) -> Result<TlsMaterial, SimError> {
         .map_err(|e| SimError::Tls(format!("server certificate: {e}")))?;
     // BMCs speak HTTP/1.1; say so, or a client offering h2 may try it.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // Every simulated BMC shares this configuration, where each real one has its own session
+    // cache: size it for all of them, so clients resume as they would against real BMCs.
+    config.session_storage = rustls::server::ServerSessionMemoryCache::new(
+        ips.len().max(1).saturating_mul(SESSIONS_PER_BMC),
+    );
     Ok(TlsMaterial {
         ca_pem: ca_cert.pem(),
         acceptor: TlsAcceptor::from(Arc::new(config)),

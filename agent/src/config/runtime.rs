@@ -10,7 +10,7 @@
 //!
 //! [power]
 //! tasks_per_bmc = 4
-//! tasks_per_rack = 1000
+//! requests_per_rack = 256
 //! confirm_poll_ms = 1000
 //! status_interval_ms = 15000
 //! ```
@@ -31,8 +31,10 @@ pub const DEFAULT_REDISCOVER_INTERVAL: Duration = Duration::from_secs(600);
 pub struct PowerConfig {
     /// Power tasks running at once on one BMC.
     pub tasks_per_bmc: usize,
-    /// Power tasks running at once in one cabinet.
-    pub tasks_per_rack: usize,
+    /// Redfish requests of power tasks in flight at once in one cabinet: what bounds the load
+    /// on the rack's management network and BMCs. A task waiting for a reset to show holds
+    /// none, so thousands of tasks can wait out their BMCs' delays together.
+    pub requests_per_rack: usize,
     /// How often a task reads PowerState while it waits for a reset to show, milliseconds.
     pub confirm_poll_ms: u64,
     /// How often every known node's PowerState is polled, milliseconds (0: never).
@@ -45,7 +47,7 @@ impl Default for PowerConfig {
     fn default() -> Self {
         PowerConfig {
             tasks_per_bmc: 4,
-            tasks_per_rack: 1000,
+            requests_per_rack: 256,
             confirm_poll_ms: 1000,
             status_interval_ms: 15_000,
             status_concurrency: 64,
@@ -77,7 +79,7 @@ pub(super) fn validate(config: &AgentConfig) -> Result<(), ConfigError> {
     let p = &config.power;
     let positive = [
         ("power.tasks_per_bmc", p.tasks_per_bmc),
-        ("power.tasks_per_rack", p.tasks_per_rack),
+        ("power.requests_per_rack", p.requests_per_rack),
         ("power.status_concurrency", p.status_concurrency),
         (
             "power.confirm_poll_ms",
@@ -148,8 +150,8 @@ mod tests {
         assert_eq!(c.rediscover_interval, Some(Duration::from_secs(5400)));
         assert_eq!(c.power.tasks_per_bmc, 2);
         assert_eq!(
-            c.power.tasks_per_rack,
-            PowerConfig::default().tasks_per_rack
+            c.power.requests_per_rack,
+            PowerConfig::default().requests_per_rack
         );
     }
 
@@ -168,7 +170,10 @@ mod tests {
             key("coordinators = [\"http://a:1/hsm\"]"),
             "coordinators[0]"
         );
-        assert_eq!(key("[power]\ntasks_per_rack = 0"), "power.tasks_per_rack");
+        assert_eq!(
+            key("[power]\nrequests_per_rack = 0"),
+            "power.requests_per_rack"
+        );
         let err = AgentConfig::from_toml("rediscover_interval = \"soon\"").unwrap_err();
         assert!(format!("{err:?}").contains("soon"), "{err:?}");
         let err = AgentConfig::from_toml("[power]\nretries = 3").unwrap_err();

@@ -58,6 +58,7 @@ pub fn failed(
         last_discovery_attempt: Some(at.to_owned()),
         last_discovery_status: Some(status.as_str().to_owned()),
         redfish_version: None,
+        last_discovery_detail: None,
     });
     EndpointDiscovery {
         endpoint,
@@ -115,6 +116,7 @@ fn found(target: &NamedTarget, inv: &BmcInventory, at: &str) -> Result<EndpointD
         last_discovery_attempt: Some(at.to_owned()),
         last_discovery_status: Some(DiscoveryStatus::DiscoverOk.as_str().to_owned()),
         redfish_version: inv.redfish_version.clone(),
+        last_discovery_detail: None,
     });
     Ok(EndpointDiscovery {
         endpoint,

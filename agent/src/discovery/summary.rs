@@ -112,6 +112,7 @@ mod tests {
             last_discovery_attempt: Some(at.into()),
             last_discovery_status: Some("DiscoverOK".into()),
             redfish_version: None,
+            last_discovery_detail: None,
         });
         let mut components = vec![Component::new(bmc.clone())];
         for i in 0..nodes {

@@ -12,6 +12,11 @@ use super::session::BmcSession;
 use super::tls;
 use crate::config::{BmcConfig, ConfigError};
 
+/// Idle connections kept per BMC: enough for the status poll and a node's power task to
+/// find one open, while an agent of thousands of BMCs (and each BMC's few connection slots)
+/// is not held down by connections a crawl's burst opened.
+const IDLE_CONNECTIONS_PER_BMC: usize = 2;
+
 /// How the client talks to BMCs.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -25,6 +30,8 @@ pub struct ClientOptions {
     pub max_response_bytes: usize,
     /// Requests in flight to one BMC at once.
     pub requests_per_bmc: usize,
+    /// How long an idle connection is kept for reuse (zero: none is).
+    pub idle_timeout: Duration,
 }
 
 impl ClientOptions {
@@ -36,6 +43,7 @@ impl ClientOptions {
             request_timeout: bmc.request_timeout(),
             max_response_bytes: bmc.max_response_bytes,
             requests_per_bmc: bmc.requests_per_bmc,
+            idle_timeout: bmc.idle_timeout(),
         })
     }
 }
@@ -49,6 +57,7 @@ impl Default for ClientOptions {
             request_timeout: bmc.request_timeout(),
             max_response_bytes: bmc.max_response_bytes,
             requests_per_bmc: bmc.requests_per_bmc,
+            idle_timeout: bmc.idle_timeout(),
         }
     }
 }
@@ -72,9 +81,12 @@ impl RedfishClient {
             // BMC web servers are small; HTTP/1.1 is what all of them get right.
             .http1_only()
             .redirect(reqwest::redirect::Policy::limited(4))
-            .pool_max_idle_per_host(options.requests_per_bmc)
-            // Idle connections of BMCs crawled a while ago only hold file descriptors.
-            .pool_idle_timeout(Duration::from_secs(5));
+            .pool_max_idle_per_host(if options.idle_timeout.is_zero() {
+                0
+            } else {
+                options.requests_per_bmc.min(IDLE_CONNECTIONS_PER_BMC)
+            })
+            .pool_idle_timeout(options.idle_timeout);
         builder = match &options.ca_pem {
             Some(pem) => builder
                 .tls_backend_preconfigured(tls::client_config(pem).map_err(RedfishError::Tls)?),

@@ -31,6 +31,9 @@ pub enum TlsSetupError {
     Rustls(#[source] rustls::Error),
 }
 
+/// TLS sessions kept for resumption, across all BMCs (a few hundred bytes each).
+const RESUMABLE_SESSIONS: usize = 8192;
+
 /// The process-wide crypto provider if one is installed, else ring's.
 pub(crate) fn provider() -> Arc<CryptoProvider> {
     CryptoProvider::get_default()
@@ -64,12 +67,15 @@ pub(crate) fn client_config(ca_pem: &[u8]) -> Result<rustls::ClientConfig, TlsSe
         chained,
         provider: provider.clone(),
     };
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(TlsSetupError::Rustls)?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
+    // rustls remembers 256 sessions by default; an agent talks to thousands of BMCs, and a
+    // resumed session skips the handshake's signature and certificate checks.
+    config.resumption = rustls::client::Resumption::in_memory_sessions(RESUMABLE_SESSIONS);
     Ok(config)
 }
 

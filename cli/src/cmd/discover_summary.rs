@@ -21,6 +21,8 @@ pub struct EndpointState {
     pub attempt: Option<String>,
     /// `DiscoveryInfo.LastDiscoveryStatus`.
     pub status: Option<String>,
+    /// `DiscoveryInfo.LastDiscoveryDetail`: why the last crawl failed.
+    pub detail: Option<String>,
     /// Where it was reached.
     pub address: String,
     /// Nodes behind it (component endpoints of nodes).
@@ -90,6 +92,7 @@ impl Inventory {
                 EndpointState {
                     attempt: info["LastDiscoveryAttempt"].as_str().map(str::to_owned),
                     status: info["LastDiscoveryStatus"].as_str().map(str::to_owned),
+                    detail: info["LastDiscoveryDetail"].as_str().map(str::to_owned),
                     address: text("FQDN"),
                     nodes,
                     fingerprint,
@@ -169,6 +172,9 @@ pub struct Row {
     pub result: Change,
     /// `LastDiscoveryStatus` after.
     pub status: String,
+    /// Why it failed (empty unless it did).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
     /// Nodes behind it after.
     pub nodes: usize,
     /// Where it was reached.
@@ -205,6 +211,10 @@ pub fn compare(
             xname: x.to_string(),
             result,
             status: now.status.clone().unwrap_or_default(),
+            detail: match result {
+                Change::Failed => now.detail.clone().unwrap_or_default(),
+                _ => String::new(),
+            },
             nodes: now.nodes,
             address: now.address.clone(),
         });
@@ -215,6 +225,7 @@ pub fn compare(
                 xname: t.to_string(),
                 result: Change::NotAttempted,
                 status: String::new(),
+                detail: String::new(),
                 nodes: 0,
                 address: String::new(),
             });
@@ -263,7 +274,7 @@ pub fn table(rows: &[Row]) -> String {
         .iter()
         .map(|r| {
             serde_json::json!({"xname": r.xname, "result": r.result.as_str(), "status": r.status,
-                "nodes": r.nodes, "address": r.address})
+                "nodes": r.nodes, "address": r.address, "detail": r.detail})
         })
         .collect();
     crate::output::table(
@@ -274,6 +285,7 @@ pub fn table(rows: &[Row]) -> String {
             crate::output::col("STATUS", "status"),
             crate::output::col("NODES", "nodes"),
             crate::output::col("ADDRESS", "address"),
+            crate::output::col("DETAIL", "detail"),
         ],
     )
 }
@@ -296,6 +308,7 @@ mod tests {
         let at = |t: &str| EndpointState {
             attempt: Some(t.into()),
             status: Some(DISCOVER_OK.into()),
+            detail: None,
             address: String::new(),
             nodes: 0,
             fingerprint: String::new(),
@@ -333,7 +346,9 @@ mod tests {
             &[
                 rfe("x1000c0s1b0", "t2", DISCOVER_OK, "10.0.0.1"),
                 rfe("x1000c0s2b0", "t2", DISCOVER_OK, "10.0.0.2"),
-                rfe("x1000c0s3b0", "t2", "HTTPsGetFailed", "10.0.0.3"),
+                json!({"ID": "x1000c0s3b0", "FQDN": "10.0.0.3", "DiscoveryInfo": {
+                    "LastDiscoveryAttempt": "t2", "LastDiscoveryStatus": "HTTPsGetFailed",
+                    "LastDiscoveryDetail": "GET /redfish/v1/Systems: 401 Unauthorized"}}),
                 rfe("x1000c0s4b0", "t1", DISCOVER_OK, "10.0.0.4"),
                 rfe("x1000c0s5b0", "t2", DISCOVER_OK, "10.0.0.5"),
                 rfe("x1000c0s6b0", "t2", DISCOVER_OK, "10.0.0.6"),
@@ -379,9 +394,11 @@ mod tests {
             "7 BMCs: 2 new, 1 changed, 1 unchanged, 1 failed (HTTPsGetFailed 1), 2 not \
              attempted; 4 nodes"
         );
+        assert_eq!(rows[2].detail, "GET /redfish/v1/Systems: 401 Unauthorized");
+        assert!(rows.iter().filter(|r| r.detail.is_empty()).count() == rows.len() - 1);
         let t = table(&rows);
         assert!(
-            t.contains("HTTPsGetFailed") && t.contains("not attempted"),
+            t.contains("HTTPsGetFailed") && t.contains("not attempted") && t.contains("401"),
             "{t}"
         );
     }

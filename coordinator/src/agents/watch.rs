@@ -1,7 +1,7 @@
 //! The Watch stream: served by whichever replica the agent is connected to, from that
 //! replica's applied state. The first message is the agent's whole work; after that, every
-//! newly applied revision is diffed against what the stream already sent, and a keepalive
-//! goes out when nothing changed for a heartbeat interval.
+//! newly applied revision that may change the agent's work is diffed against what the stream
+//! already sent, and a keepalive goes out when nothing changed for a heartbeat interval.
 
 use std::time::Duration;
 
@@ -89,7 +89,12 @@ async fn run(state: &AppState, agent_id: &str, discover_after: u64, tx: &Tx) -> 
                 if changed.is_err() {
                     return Err(Status::unavailable("this replica is shutting down"));
                 }
-                if replica.read(|inv| inv.revision()) == revision {
+                // Power results arrive by the thousand in a transition and change no agent's
+                // work: skip the diff unless a command that can change it was applied.
+                let (now, work_changed) =
+                    replica.read(|inv| (inv.revision(), inv.agent_work_changed_at()));
+                if now == revision || work_changed <= revision {
+                    revision = now;
                     continue;
                 }
                 let batch = replica

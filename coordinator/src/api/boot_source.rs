@@ -146,10 +146,11 @@ impl BootSource for ReplicaSource {
         std::future::ready(self.read(|inv| inv.instance_info(xname).cloned()))
     }
 
-    /// Every applied command moves it, so cached answers (`cairn-bootsvc` keeps rendered
-    /// scripts and cloud-init per node) last exactly until the inventory changes.
+    /// Moved by every applied command that may change boot data (not by power results or
+    /// samples), so cached answers (`cairn-bootsvc` keeps rendered scripts and cloud-init per
+    /// node) last until boot data may have changed.
     fn revision(&self) -> Option<u64> {
-        Some(self.app.replica().read(Inventory::revision))
+        Some(self.app.replica().read(Inventory::boot_answers_changed_at))
     }
 
     fn record_phone_home(

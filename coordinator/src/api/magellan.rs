@@ -106,6 +106,7 @@ pub(super) fn register(m: MagellanEndpoint, replace: bool, now: &str) -> Result<
         last_discovery_attempt: Some(now.to_owned()),
         last_discovery_status: Some("DiscoverOK".into()),
         redfish_version: endpoint.discovery_info.and_then(|d| d.redfish_version),
+        last_discovery_detail: None,
     });
 
     let mut components = vec![Component::new(bmc.clone()).with_state(HmsState::Ready)];

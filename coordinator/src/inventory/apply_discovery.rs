@@ -26,7 +26,9 @@ pub(super) fn apply_discovery(inv: &mut Inventory, d: EndpointDiscovery) -> usiz
     found.user = None;
     found.password = None;
     let (components, component_endpoints, interfaces) = match outcome {
-        DiscoveryOutcome::Failed { .. } => {
+        DiscoveryOutcome::Failed { detail, .. } => {
+            let info = found.discovery_info.get_or_insert_with(Default::default);
+            info.last_discovery_detail = Some(detail);
             match inv.redfish_endpoints.get_mut(&bmc) {
                 Some(ep) => ep.discovery_info = merge_info(ep.discovery_info.take(), found),
                 None => {
@@ -40,7 +42,12 @@ pub(super) fn apply_discovery(inv: &mut Inventory, d: EndpointDiscovery) -> usiz
             components,
             component_endpoints,
             interfaces,
-        } => (components, component_endpoints, interfaces),
+        } => {
+            if let Some(info) = &mut found.discovery_info {
+                info.last_discovery_detail = None;
+            }
+            (components, component_endpoints, interfaces)
+        }
     };
     let n = 1 + components.len() + component_endpoints.len() + interfaces.len();
     let endpoint = match inv.redfish_endpoints.remove(&bmc) {

@@ -11,6 +11,7 @@ mod apply_endpoints;
 mod apply_power;
 mod apply_sets;
 mod boot;
+mod changes;
 mod command;
 mod index;
 mod power;

@@ -35,12 +35,29 @@ pub struct Inventory {
     /// Derived from the records, never stored: rebuilt on restore, kept current by `apply`.
     #[serde(skip)]
     pub(super) index: super::index::Indexes,
+    /// When kinds of records last changed here (local bookkeeping for watchers).
+    #[serde(skip)]
+    pub(super) changes: super::changes::ChangeMarks,
 }
 
 impl Inventory {
     /// The revision: the number of commands applied so far.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// The revision of the last applied command that may have changed some agent's work
+    /// (transitions, endpoints, discover requests, registrations) on this replica; a Watch
+    /// stream that computed its work at or after it has nothing new to send.
+    pub fn agent_work_changed_at(&self) -> u64 {
+        self.changes.agent_work
+    }
+
+    /// The revision of the last applied command that may have changed what boot serving
+    /// renders (components, interfaces, groups, boot and cloud-init data) on this replica:
+    /// rendered answers stay good while it stays the same.
+    pub fn boot_answers_changed_at(&self) -> u64 {
+        self.changes.boot_answers
     }
 
     /// All components, in xname order.
@@ -190,6 +207,7 @@ impl Inventory {
             interfaces: &self.interfaces,
         };
         self.index.forget(&touched, &records);
+        self.changes.note(&cmd, self.revision);
         let outcome = super::apply::apply(self, cmd);
         let records = Records {
             components: &self.components,
@@ -217,10 +235,21 @@ impl cairn_raft::StateMachine for Inventory {
         rmp_serde::to_vec_named(self).map_err(|e| cairn_raft::SnapshotError(e.to_string()))
     }
 
+    /// The same bytes as `snapshot`, written as they are encoded: a durable replica streams
+    /// them into its snapshot file instead of holding a copy of the whole inventory.
+    fn write_snapshot(
+        &self,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), cairn_raft::SnapshotError> {
+        rmp_serde::encode::write_named(out, self)
+            .map_err(|e| cairn_raft::SnapshotError(e.to_string()))
+    }
+
     fn restore(&mut self, data: &[u8]) -> Result<(), cairn_raft::SnapshotError> {
         *self = rmp_serde::from_slice(data)
             .map_err(|e| cairn_raft::SnapshotError(SnapshotDecodeError(e).to_string()))?;
         self.index = super::index::Indexes::build(self);
+        self.changes = super::changes::ChangeMarks::all_at(self.revision);
         Ok(())
     }
 }

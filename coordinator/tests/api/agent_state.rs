@@ -209,6 +209,37 @@ fn a_failed_discovery_writes_only_its_status() {
 }
 
 #[test]
+fn a_failure_says_why_until_the_next_success() {
+    let mut inv = Inventory::default();
+    register(&mut inv, "rack-1", &[1000]).unwrap();
+    let bmc_id = bmc(1000, 0);
+    let detail = |inv: &Inventory| {
+        inv.redfish_endpoint(&x(&bmc_id))
+            .and_then(|ep| ep.discovery_info.as_ref())
+            .and_then(|d| d.last_discovery_detail.clone())
+    };
+    report(&mut inv, 1, vec![ReportItem::Discovery(failed(&bmc_id))]).unwrap();
+    assert_eq!(
+        detail(&inv).as_deref(),
+        Some("GET /redfish/v1/Systems: 401 Unauthorized")
+    );
+    let json = serde_json::to_value(inv.redfish_endpoint(&x(&bmc_id)).unwrap()).unwrap();
+    assert_eq!(
+        json["DiscoveryInfo"]["LastDiscoveryDetail"],
+        "GET /redfish/v1/Systems: 401 Unauthorized"
+    );
+    report(
+        &mut inv,
+        2,
+        vec![ReportItem::Discovery(found(&bmc_id, 2, ALL_RESETS))],
+    )
+    .unwrap();
+    assert_eq!(detail(&inv), None);
+    let json = serde_json::to_value(inv.redfish_endpoint(&x(&bmc_id)).unwrap()).unwrap();
+    assert!(json["DiscoveryInfo"].get("LastDiscoveryDetail").is_none());
+}
+
+#[test]
 fn scopes_are_exclusive_and_out_of_scope_items_are_ignored() {
     let mut inv = Inventory::default();
     register(&mut inv, "rack-1", &[1000]).unwrap();

@@ -59,6 +59,7 @@ fn info(status: &str) -> Option<DiscoveryInfo> {
         last_discovery_attempt: Some("2026-01-01T00:00:00Z".into()),
         last_discovery_status: Some(status.into()),
         redfish_version: Some("1.6.0".into()),
+        last_discovery_detail: None,
     })
 }
 

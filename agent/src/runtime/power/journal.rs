@@ -6,9 +6,8 @@ use cairn_protocols::pb_impl::MAX_TEXT_LEN;
 use cairn_protocols::power::{PowerState, TaskStatus};
 
 use super::record::{Progress, StoredStep, TaskRecord, store_key};
-use super::redfish::{Observed, read_state};
+use super::redfish::{Observed, PowerBmc};
 use super::task::{Cursor, Job, Outcome};
-use crate::redfish::BmcSession;
 use crate::runtime::now_ms;
 
 /// Cuts a text to what the protocol accepts, on a character boundary.
@@ -131,11 +130,12 @@ impl Job {
     /// Stopped by an abort `at` some point: reports what the node really is.
     pub(super) async fn aborted(
         &self,
-        session: &BmcSession,
+        session: &PowerBmc,
         last: Option<&Observed>,
         at: &str,
     ) -> Outcome {
-        let observed = read_state(session, &self.task.system_path)
+        let observed = session
+            .read_state(&self.task.system_path)
             .await
             .ok()
             .or_else(|| last.cloned());

@@ -2,8 +2,9 @@
 //!
 //! The executor is one task owning the table of tasks the agent holds, keyed by (transition,
 //! node): a task is held from its arrival until it is forgotten, so it never runs twice.
-//! - A new task is started (at most `tasks_per_rack` per cabinet and `tasks_per_bmc` per BMC
-//!   run at once; the rest wait for a slot).
+//! - A new task is started (at most `tasks_per_bmc` per BMC run at once; the rest wait for a
+//!   slot). Their Redfish requests are bounded per cabinet (`requests_per_rack`), not the
+//!   tasks themselves: a task waiting for its node to change holds no slot there.
 //! - A task arriving IN_PROGRESS that the agent has no record of was started by an earlier
 //!   life of the agent that lost its data: it carries on from the node's PowerState.
 //! - At start, the tasks stored as started resume from their stored step at once (the agent
@@ -56,7 +57,7 @@ pub(crate) enum Signal {
     Cancel,
 }
 
-/// Slots per cabinet and per BMC.
+/// Request slots per cabinet and task slots per BMC.
 #[derive(Debug, Default)]
 pub(crate) struct Limits {
     racks: Mutex<HashMap<u32, Arc<Semaphore>>>,
@@ -78,24 +79,28 @@ impl Limits {
         )
     }
 
-    /// A slot in the task's cabinet, then on its BMC (always in that order: no deadlock).
-    pub(crate) async fn acquire(
+    /// A task slot on the task's BMC, held for the task's life (`None` if the semaphore is
+    /// closed, which it never is).
+    pub(crate) async fn task_slot(
         &self,
         task: &StoredTask,
         config: &PowerConfig,
-    ) -> (Option<OwnedSemaphorePermit>, Option<OwnedSemaphorePermit>) {
-        let rack = match task.xname.cabinet() {
-            Some(c) => Self::semaphore(&self.racks, c, config.tasks_per_rack)
-                .acquire_owned()
-                .await
-                .ok(),
-            None => None,
-        };
-        let bmc = Self::semaphore(&self.bmcs, task.bmc.clone(), config.tasks_per_bmc)
+    ) -> Option<OwnedSemaphorePermit> {
+        Self::semaphore(&self.bmcs, task.bmc.clone(), config.tasks_per_bmc)
             .acquire_owned()
             .await
-            .ok();
-        (rack, bmc)
+            .ok()
+    }
+
+    /// The request slots of the task's cabinet (`None`: the node has no cabinet).
+    pub(crate) fn rack_requests(
+        &self,
+        task: &StoredTask,
+        config: &PowerConfig,
+    ) -> Option<Arc<Semaphore>> {
+        task.xname
+            .cabinet()
+            .map(|c| Self::semaphore(&self.racks, c, config.requests_per_rack))
     }
 }
 

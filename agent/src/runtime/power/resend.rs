@@ -13,8 +13,8 @@ use tokio::sync::watch;
 
 use super::Signal;
 use super::record::StoredStep;
-use super::redfish::{Observed, read_state, reset};
-use crate::redfish::{BmcSession, RedfishError};
+use super::redfish::{Observed, PowerBmc};
+use crate::redfish::RedfishError;
 use crate::runtime::now_ms;
 
 /// Wait before the first retry; doubled up to [`MAX_DELAY`].
@@ -70,7 +70,7 @@ pub(super) struct Target<'a> {
 
 /// Sends step `s`'s reset (see the module docs). `last` is updated with any PowerState read.
 pub(super) async fn send(
-    session: &BmcSession,
+    session: &PowerBmc,
     t: &Target<'_>,
     s: &StoredStep,
     last: &mut Observed,
@@ -82,7 +82,7 @@ pub(super) async fn send(
     let mut maybe_sent = false;
     loop {
         if maybe_sent {
-            match read_state(session, t.system_path).await {
+            match session.read_state(t.system_path).await {
                 Ok(o) => {
                     *last = o;
                     if landed(last, s) {
@@ -109,7 +109,7 @@ pub(super) async fn send(
                 }
             }
         }
-        let e = match reset(session, t.reset_target, &s.reset_type).await {
+        let e = match session.reset(t.reset_target, &s.reset_type).await {
             Ok(()) => return Sent::Done,
             Err(e) => e,
         };

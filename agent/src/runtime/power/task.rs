@@ -1,6 +1,7 @@
 //! One power task, from its first PowerState read to its final status.
 //!
-//! 1. Wait for a slot (per cabinet, then per BMC).
+//! 1. Wait for a slot on the node's BMC (each Redfish request also takes one of the
+//!    cabinet's request slots while it is in flight).
 //! 2. Read the node's PowerState and plan with `cairn_protocols::power::plan` (a task resumed
 //!    after a restart carries on from its stored step instead).
 //! 3. Report IN_PROGRESS and store the plan, together, before the first reset goes out.
@@ -20,11 +21,10 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use super::record::{StoredStep, StoredTask, TaskKey, steps};
-use super::redfish::{Observed, read_state, reset};
+use super::redfish::{Observed, PowerBmc};
 use super::resend;
 use super::{Limits, Signal};
 use crate::config::PowerConfig;
-use crate::redfish::BmcSession;
 use crate::runtime::bmcs::Bmcs;
 use crate::runtime::now_ms;
 use crate::runtime::reporter::Reporter;
@@ -44,7 +44,7 @@ pub(crate) struct TaskCtx {
     pub bmcs: Arc<Bmcs>,
     /// `[power]`.
     pub config: PowerConfig,
-    /// Slots per cabinet and per BMC.
+    /// Task slots per BMC, request slots per cabinet.
     pub limits: Limits,
     /// Tasks past their slot wait.
     pub running: AtomicUsize,
@@ -196,8 +196,8 @@ pub(super) struct Job {
 impl Job {
     async fn run(&self, start: Start, signal: &mut watch::Receiver<Signal>) -> Outcome {
         let started = start != Start::Fresh;
-        let slots = tokio::select! {
-            slots = self.ctx.limits.acquire(&self.task, &self.ctx.config) => Some(slots),
+        let slot = tokio::select! {
+            slot = self.ctx.limits.task_slot(&self.task, &self.ctx.config) => Some(slot),
             s = stop_asked(signal) => match s {
                 Signal::Abort if started => None,
                 _ => {
@@ -211,7 +211,7 @@ impl Job {
             Ok(s) => s,
             Err(error) => return self.fail(error, None).await,
         };
-        if slots.is_none() {
+        if slot.is_none() {
             return self.aborted(&session, None, "before it was resumed").await;
         }
         if self.past_deadline() {
@@ -265,7 +265,7 @@ impl Job {
     /// comes from the store.
     async fn execute(
         &self,
-        session: &BmcSession,
+        session: &PowerBmc,
         mut c: Cursor,
         mut last: Observed,
         resumed: bool,
@@ -338,7 +338,7 @@ impl Job {
     /// Polls PowerState until it confirms step `s` (the cursor's), sent at `c.sent_ms`.
     async fn wait(
         &self,
-        session: &BmcSession,
+        session: &PowerBmc,
         s: &StoredStep,
         c: &mut Cursor,
         last: &mut Observed,
@@ -355,7 +355,7 @@ impl Job {
                     return if s == Signal::Abort { Wait::Aborted } else { Wait::Cancelled };
                 }
             }
-            let read_error = match read_state(session, &self.task.system_path).await {
+            let read_error = match session.read_state(&self.task.system_path).await {
                 Ok(o) => {
                     *last = o;
                     if last.confirms(s.expect) {
@@ -383,7 +383,7 @@ impl Job {
                 && Duration::from_millis(now.saturating_sub(sent)) >= window
             {
                 tracing::info!(reset = %force, after_ms = window.as_millis() as u64, "graceful shutdown did not finish: forcing");
-                if let Err(e) = reset(session, &self.task.reset_target, force).await {
+                if let Err(e) = session.reset(&self.task.reset_target, force).await {
                     return Wait::Failed(format!("ResetType {force} refused: {}", e.detail()));
                 }
                 c.escalated = true;
@@ -394,7 +394,7 @@ impl Job {
         }
     }
 
-    async fn session(&self) -> Result<Arc<BmcSession>, String> {
+    async fn session(&self) -> Result<PowerBmc, String> {
         let bmc = &self.task.bmc;
         let address = self
             .ctx
@@ -402,16 +402,19 @@ impl Job {
             .resolve(bmc, &self.task.bmc_fqdn)
             .await
             .map_err(|e| format!("BMC {bmc} at {:?}: {}", self.task.bmc_fqdn, e.detail()))?;
-        self.ctx
+        let session = self
+            .ctx
             .bmcs
             .session(bmc, &address)
-            .map_err(|e| format!("BMC {bmc} at {address}: {}", e.detail()))
+            .map_err(|e| format!("BMC {bmc} at {address}: {}", e.detail()))?;
+        let rack = self.ctx.limits.rack_requests(&self.task, &self.ctx.config);
+        Ok(PowerBmc::new(session, rack))
     }
 
-    async fn first_read(&self, session: &BmcSession) -> Result<Observed, String> {
+    async fn first_read(&self, session: &PowerBmc) -> Result<Observed, String> {
         let mut attempt = 1;
         loop {
-            match read_state(session, &self.task.system_path).await {
+            match session.read_state(&self.task.system_path).await {
                 Ok(o) => return Ok(o),
                 Err(e) if attempt >= FIRST_READ_ATTEMPTS || e.is_not_found() => {
                     return Err(format!("cannot read PowerState: {}", e.detail()));

@@ -53,9 +53,9 @@ pub struct PowerArgs {
     /// Coordinator replicas.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub replicas: u64,
-    /// The agents' `[power] tasks_per_rack` (default: the agent's own).
+    /// The agents' `[power] requests_per_rack` (default: the agent's own).
     #[arg(long, value_name = "N")]
-    pub tasks_per_rack: Option<usize>,
+    pub requests_per_rack: Option<usize>,
     /// The agents' `[power] tasks_per_bmc` (default: the agent's own).
     #[arg(long, value_name = "N")]
     pub tasks_per_bmc: Option<usize>,
@@ -86,7 +86,10 @@ impl PowerArgs {
     /// The `[power]` table for the agents, when any setting was given.
     fn agent_config(&self) -> Option<String> {
         let settings = [
-            ("tasks_per_rack", self.tasks_per_rack.map(|v| v as u64)),
+            (
+                "requests_per_rack",
+                self.requests_per_rack.map(|v| v as u64),
+            ),
             ("tasks_per_bmc", self.tasks_per_bmc.map(|v| v as u64)),
             ("confirm_poll_ms", self.confirm_poll_ms),
         ];
@@ -334,8 +337,8 @@ pub(super) mod tests {
         assert_eq!(a.goal(), Duration::from_secs(6));
         assert_eq!(a.agent_config(), None);
         let a = parse(&[
-            "--tasks-per-rack",
-            "2500",
+            "--requests-per-rack",
+            "512",
             "--confirm-poll-ms",
             "200",
             "--power-delay",
@@ -343,7 +346,7 @@ pub(super) mod tests {
         ]);
         assert_eq!(
             a.agent_config().as_deref(),
-            Some("[power]\ntasks_per_rack = 2500\nconfirm_poll_ms = 200\n")
+            Some("[power]\nrequests_per_rack = 512\nconfirm_poll_ms = 200\n")
         );
         assert_eq!(a.goal(), Duration::from_millis(5500));
     }
