@@ -6,10 +6,14 @@
 //! - [`discovery`]: scan, naming, crawl and the per-BMC reports;
 //! - [`runtime`]: the running agent ([`runtime::start`]): registration, the Watch stream, the
 //!   sled outbox, the power executor, the power-status poll, discovery runs, its HTTP API;
-//! - [`args`]: `cairn-agent`'s command line.
+//! - [`args`]: `cairn-agent`'s command line;
+//! - [`raise_open_files_limit`]: the process limit an agent of thousands of BMCs needs.
 
 pub mod args;
 pub mod config;
 pub mod discovery;
+mod open_files;
 pub mod redfish;
 pub mod runtime;
+
+pub use open_files::raise_open_files_limit;

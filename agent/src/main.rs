@@ -27,6 +27,10 @@ async fn main() -> anyhow::Result<()> {
     }
     // reqwest is built without a TLS crypto provider: ring is the one.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    match cairn_agent::raise_open_files_limit() {
+        Ok(limit) => tracing::debug!(?limit, "open files limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open files limit"),
+    }
     let config = cli.agent.into_config()?;
     let handle = cairn_agent::runtime::start(config).await?;
     handle.run_until(shutdown_signal()).await;

@@ -21,6 +21,11 @@ async fn main() -> ExitCode {
     {
         tracing::debug!("a rustls crypto provider was already installed");
     }
+    // Replicas, agents and the benchmarks' simulated racks all hold thousands of sockets.
+    match cairn_agent::raise_open_files_limit() {
+        Ok(limit) => tracing::debug!(?limit, "open files limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open files limit"),
+    }
     match cairn_cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

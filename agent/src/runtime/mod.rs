@@ -178,7 +178,7 @@ pub async fn start(config: AgentConfig) -> Result<Handle, StartError> {
         path: req.data_dir.clone(),
         source,
     })?;
-    let store = Arc::new(Store::open(&req.data_dir)?);
+    let store = Arc::new(Store::open(&req.data_dir).await?);
     let discoverer = Discoverer::from_config(&config)?;
     let defaults = config.bmc.credentials()?;
     let status = Arc::new(status::StatusBoard::default());

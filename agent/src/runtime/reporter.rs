@@ -240,7 +240,7 @@ mod tests {
     #[tokio::test]
     async fn commits_are_durable_and_wake_the_sender() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let store = Arc::new(Store::open(dir.path()).await.unwrap());
         let (appended, mut seen) = watch::channel(0);
         let (_trigger, shutdown) = super::super::shutdown::channel();
         let (reporter, batcher) = start(Arc::clone(&store), appended, shutdown);

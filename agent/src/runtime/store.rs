@@ -29,6 +29,10 @@ const SYNCED: &str = "synced";
 /// Page cache; the agent's state is small.
 const CACHE_BYTES: u64 = 16 << 20;
 
+/// How long a busy store is retried at open, and how often.
+const OPEN_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+const OPEN_RETRY_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The store failed. Display says which operation; the source has sled's reason.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -91,17 +95,33 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store under `data_dir`.
-    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+    /// Opens (or creates) the store under `data_dir`. A store just closed in this process may
+    /// still be locked for a moment (sled's flusher thread lets go of it after the last handle
+    /// is dropped), so an I/O error (sled reports the lock as one) is retried for a few
+    /// seconds before it is returned.
+    pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
         let path = data_dir.join(DB_DIR);
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|source| StoreError::Open {
-                path: path.clone(),
-                source,
-            })?;
+        let deadline = tokio::time::Instant::now() + OPEN_RETRY;
+        let db = loop {
+            match sled::Config::new()
+                .path(&path)
+                .cache_capacity(CACHE_BYTES)
+                .open()
+            {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e)) => {
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(StoreError::Open {
+                            path,
+                            source: sled::Error::Io(e),
+                        });
+                    }
+                    tracing::debug!(error = %e, "agent state busy, retrying");
+                    tokio::time::sleep(OPEN_RETRY_EVERY).await;
+                }
+                Err(source) => return Err(StoreError::Open { path, source }),
+            }
+        };
         let tree = |name: &str| {
             db.open_tree(name).map_err(|source| StoreError::Open {
                 path: path.clone(),
@@ -397,13 +417,13 @@ mod tests {
     async fn reports_survive_a_reopen_in_order() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let s = Store::open(dir.path()).unwrap();
+            let s = Store::open(dir.path()).await.unwrap();
             assert_eq!(s.commit(items(1)).await.unwrap(), Some(1));
             assert_eq!(s.commit(items(2)).await.unwrap(), Some(2));
             assert_eq!(s.commit(Commit::default()).await.unwrap(), None);
             assert_eq!(s.outbox_depth(), 2);
         }
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open(dir.path()).await.unwrap();
         let first = s.first_report().unwrap().unwrap();
         assert_eq!((first.seq, first.items.len()), (1, 1));
         s.remove_report(1).unwrap();
@@ -415,7 +435,7 @@ mod tests {
     #[tokio::test]
     async fn the_sequence_only_grows() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open(dir.path()).await.unwrap();
         assert_eq!(s.registered(41).await.unwrap(), 0);
         assert_eq!(s.commit(items(1)).await.unwrap(), Some(42));
         s.registered(10).await.unwrap();
@@ -425,7 +445,7 @@ mod tests {
     #[tokio::test]
     async fn a_new_directory_renumbers_its_reports_once() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open(dir.path()).await.unwrap();
         s.commit(items(1)).await.unwrap();
         s.commit(items(2)).await.unwrap();
         // The coordinator applied up to 50 from an earlier life of this agent.
@@ -446,7 +466,7 @@ mod tests {
     #[tokio::test]
     async fn waiting_reports_merge_within_the_limits() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open(dir.path()).await.unwrap();
         assert!(s.merged_report(10, 1 << 20).unwrap().is_none());
         for n in [2, 3, 4, 1] {
             s.commit(items(n)).await.unwrap();
@@ -470,7 +490,7 @@ mod tests {
     async fn an_applied_merge_is_not_resent_after_a_crash() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let s = Store::open(dir.path()).unwrap();
+            let s = Store::open(dir.path()).await.unwrap();
             s.registered(0).await.unwrap();
             s.commit(items(1)).await.unwrap();
             s.commit(items(2)).await.unwrap();
@@ -478,7 +498,7 @@ mod tests {
             assert_eq!((sent.seq, n), (2, 2));
             // The coordinator applies seq 2; the agent dies before removing entries 1 and 2.
         }
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open(dir.path()).await.unwrap();
         s.commit(items(4)).await.unwrap();
         s.registered(2).await.unwrap();
         let (r, n) = s.merged_report(100, 1 << 20).unwrap().unwrap();
@@ -488,7 +508,7 @@ mod tests {
     #[tokio::test]
     async fn tasks_and_reports_commit_together() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open(dir.path()).await.unwrap();
         let mut c = items(1);
         c.tasks.push(("t/x1".into(), Some(b"a".to_vec())));
         c.counters.push(("discover_after", 7));

@@ -91,7 +91,7 @@ async fn cut_off_from_the_coordinators_it_discovers_and_keeps_its_reports() {
     agent.shutdown().await;
 
     // The reports are on disk, in order: the discovery of both BMCs first.
-    let store = Store::open(&dir.path().join("data")).unwrap();
+    let store = Store::open(&dir.path().join("data")).await.unwrap();
     let first = store.first_report().unwrap().unwrap();
     assert_eq!(first.seq, 1);
     let discovered: Vec<String> = first
