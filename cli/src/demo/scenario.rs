@@ -162,9 +162,8 @@ async fn scenario(cluster: &mut LocalCluster, args: &DemoArgs) -> anyhow::Result
         return Ok(());
     }
     println!("Press Ctrl-C to stop the replicas and remove their data.");
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    // SIGTERM too (`kill`, `timeout`, a service manager): the data is removed either way.
+    cairn_coordinator::telemetry::shutdown_signal().await;
     println!();
     println!("stopping the replicas");
     Ok(())
