@@ -52,14 +52,7 @@ pub fn peers_dir() -> Result<PathBuf, String> {
 
 /// Whether this process runs as root (the peers create taps, netns and install packages).
 pub fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(|euid| euid == "0"))
-        })
-        .unwrap_or(false)
+    rustix::process::geteuid().is_root()
 }
 
 /// Whether `name` is an executable on `PATH` (or an existing absolute path).

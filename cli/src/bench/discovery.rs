@@ -69,11 +69,6 @@ pub struct Run {
 
 /// Run the benchmark.
 pub async fn run(args: DiscoveryArgs) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "warning: this is a debug build; run `cargo run --release -p cairn-cli -- bench discovery`"
-        );
-    }
     anyhow::ensure!(
         (1..=MAX_PER_RACK).contains(&args.bmcs),
         "--bmcs must be 1 to {MAX_PER_RACK}"
@@ -82,21 +77,6 @@ pub async fn run(args: DiscoveryArgs) -> anyhow::Result<()> {
         args.runs > 0 && args.replicas > 0,
         "--runs and --replicas must be positive"
     );
-    let dir = tempfile::Builder::new()
-        .prefix("cairn-bench-discovery-")
-        .tempdir()?;
-    eprintln!(
-        "cairn bench discovery: working under {}",
-        dir.path().display()
-    );
-    let exe = std::env::current_exe().context("cannot find the cairn executable")?;
-    let mut cluster = LocalCluster::start(
-        &exe,
-        &dir.path().join("cluster"),
-        args.replicas,
-        Duration::from_secs(60),
-    )
-    .await?;
     let spec = FarmSpec {
         racks: 1,
         bmcs_per_rack: args.bmcs,
@@ -104,16 +84,17 @@ pub async fn run(args: DiscoveryArgs) -> anyhow::Result<()> {
         power_delay: Duration::from_secs(1),
         tls: !args.http,
     };
-    let outcome = Farm::run(&spec, dir.path(), async |farm, agents| {
-        measure(&args, &cluster, farm, agents, dir.path(), &exe).await
-    })
-    .await;
-    cluster.stop().await;
-    if args.keep || outcome.is_err() {
-        let kept = dir.keep();
-        eprintln!("data dirs and logs kept in {}", kept.display());
-    }
-    outcome?.emit(args.json.as_deref())
+    Farm::bench(
+        "discovery",
+        args.replicas,
+        &spec,
+        args.keep,
+        async |cluster, farm, agents, dir, exe| {
+            measure(&args, cluster, farm, agents, dir, exe).await
+        },
+    )
+    .await?
+    .emit(args.json.as_deref())
 }
 
 async fn measure(

@@ -238,6 +238,53 @@ impl Farm {
         outcome
     }
 
+    /// The frame of `cairn bench discovery` and `cairn bench power`: a temporary directory,
+    /// `replicas` replicas of this executable, the racks of `spec` and their agents around
+    /// `measure` (given the cluster, the farm, the agents it starts, the directory and this
+    /// executable). Everything is stopped afterwards and the directory removed, unless `keep`
+    /// or an error asks to keep it (its path is printed).
+    pub async fn bench<R>(
+        name: &str,
+        replicas: u64,
+        spec: &FarmSpec,
+        keep: bool,
+        measure: impl AsyncFnOnce(
+            &LocalCluster,
+            &Farm,
+            &mut Vec<LocalAgent>,
+            &Path,
+            &Path,
+        ) -> anyhow::Result<R>,
+    ) -> anyhow::Result<R> {
+        if cfg!(debug_assertions) {
+            eprintln!(
+                "warning: this is a debug build; run `cargo run --release -p cairn-cli -- bench {name}`"
+            );
+        }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("cairn-bench-{name}-"))
+            .tempdir()?;
+        eprintln!("cairn bench {name}: working under {}", dir.path().display());
+        let exe = std::env::current_exe().context("cannot find the cairn executable")?;
+        let mut cluster = LocalCluster::start(
+            &exe,
+            &dir.path().join("cluster"),
+            replicas,
+            Duration::from_secs(60),
+        )
+        .await?;
+        let outcome = Farm::run(spec, dir.path(), async |farm, agents| {
+            measure(&cluster, farm, agents, dir.path(), &exe).await
+        })
+        .await;
+        cluster.stop().await;
+        if keep || outcome.is_err() {
+            let kept = dir.keep();
+            eprintln!("data dirs and logs kept in {}", kept.display());
+        }
+        outcome
+    }
+
     /// Stop every BMC.
     pub async fn shutdown(self) {
         for rack in self.racks {

@@ -341,24 +341,34 @@ impl Report {
                 value(r.etcd, r.unit),
                 ratio,
                 r.goal.map_or(String::new(), |g| g.text(r.unit)),
-                match r.met {
-                    Some(true) => "yes".to_owned(),
-                    Some(false) => "NO".to_owned(),
-                    None => String::new(),
-                },
+                met_cell(r.met),
             ]);
         }
-        let mut out = format!("{}\n{t}", self.header);
-        for n in &self.notes {
-            out.push_str(&format!("\n  {n}"));
-        }
-        out
+        with_notes(&self.header, &t, &self.notes)
     }
 
     /// The machine-readable form written by `--json`.
     pub fn json(&self) -> &serde_json::Value {
         &self.json
     }
+}
+
+/// The "met" column: yes, NO, or nothing for a row without a goal.
+pub(super) fn met_cell(met: Option<bool>) -> String {
+    match met {
+        Some(true) => "yes".to_owned(),
+        Some(false) => "NO".to_owned(),
+        None => String::new(),
+    }
+}
+
+/// A comparison table under its header line, followed by its notes, one per line.
+pub(super) fn with_notes(header: &str, table: &comfy_table::Table, notes: &[String]) -> String {
+    let mut out = format!("{header}\n{table}");
+    for n in notes {
+        out.push_str(&format!("\n  {n}"));
+    }
+    out
 }
 
 fn value(v: Option<f64>, unit: &str) -> String {

@@ -147,18 +147,10 @@ impl Report {
                 } else {
                     String::new()
                 },
-                match l.met {
-                    Some(true) => "yes".to_owned(),
-                    Some(false) => "NO".to_owned(),
-                    None => String::new(),
-                },
+                super::super::report::met_cell(l.met),
             ]);
         }
-        let mut out = format!("{}\n{t}", self.header);
-        for n in &self.notes {
-            out.push_str(&format!("\n  {n}"));
-        }
-        out
+        super::super::report::with_notes(&self.header, &t, &self.notes)
     }
 
     /// The machine-readable form written by `--json`.

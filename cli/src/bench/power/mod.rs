@@ -107,11 +107,6 @@ impl PowerArgs {
 
 /// Run the benchmark.
 pub async fn run(args: PowerArgs) -> anyhow::Result<()> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "warning: this is a debug build; run `cargo run --release -p cairn-cli -- bench power`"
-        );
-    }
     anyhow::ensure!(
         args.agents > 0 && args.bmcs.is_multiple_of(args.agents),
         "--bmcs must be a multiple of --agents"
@@ -124,18 +119,6 @@ pub async fn run(args: PowerArgs) -> anyhow::Result<()> {
         args.runs > 0 && args.replicas > 0,
         "--runs and --replicas must be positive"
     );
-    let dir = tempfile::Builder::new()
-        .prefix("cairn-bench-power-")
-        .tempdir()?;
-    eprintln!("cairn bench power: working under {}", dir.path().display());
-    let exe = std::env::current_exe().context("cannot find the cairn executable")?;
-    let mut cluster = LocalCluster::start(
-        &exe,
-        &dir.path().join("cluster"),
-        args.replicas,
-        Duration::from_secs(60),
-    )
-    .await?;
     let spec = FarmSpec {
         racks: args.agents,
         bmcs_per_rack: args.bmcs / args.agents,
@@ -143,16 +126,17 @@ pub async fn run(args: PowerArgs) -> anyhow::Result<()> {
         power_delay: args.power_delay,
         tls: !args.http,
     };
-    let outcome = Farm::run(&spec, dir.path(), async |farm, agents| {
-        measure(&args, &cluster, farm, agents, dir.path(), &exe).await
-    })
-    .await;
-    cluster.stop().await;
-    if args.keep || outcome.is_err() {
-        let kept = dir.keep();
-        eprintln!("data dirs and logs kept in {}", kept.display());
-    }
-    outcome?.emit(args.json.as_deref())
+    Farm::bench(
+        "power",
+        args.replicas,
+        &spec,
+        args.keep,
+        async |cluster, farm, agents, dir, exe| {
+            measure(&args, cluster, farm, agents, dir, exe).await
+        },
+    )
+    .await?
+    .emit(args.json.as_deref())
 }
 
 async fn measure(

@@ -208,6 +208,31 @@ impl Rack {
             .context("no transitionID")
     }
 
+    /// Whether every task of transition `id` reads in-progress right now (`None`: unreadable).
+    async fn all_in_progress(&self, id: &str) -> Option<bool> {
+        let (_, t) = self
+            .get(&format!("/power-control/v1/transitions/{id}"))
+            .await
+            .ok()?;
+        Some(
+            t["tasks"]
+                .as_array()?
+                .iter()
+                .all(|t| t["taskStatus"] == "in-progress"),
+        )
+    }
+
+    /// Waits until every task of transition `id` is in progress.
+    async fn wait_in_progress(&self, id: &str) -> anyhow::Result<()> {
+        wait_for(
+            "every task in progress",
+            Duration::from_secs(30),
+            || async { self.all_in_progress(id).await?.then_some(()) },
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Waits until a transition is completed (or aborted); returns its tasks by xname.
     async fn finished(&self, id: &str) -> anyhow::Result<Vec<(String, String, String)>> {
         let path = format!("/power-control/v1/transitions/{id}");

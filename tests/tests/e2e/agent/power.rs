@@ -153,20 +153,8 @@ async fn an_abort_stops_running_tasks_and_reports_the_real_state() -> anyhow::Re
     rack.wait_discovered().await?;
     let nodes = rack.nodes();
     let on = rack.transition("on", &nodes).await?;
+    rack.wait_in_progress(&on).await?;
     let path = format!("/power-control/v1/transitions/{on}");
-    wait_for(
-        "both tasks in progress",
-        Duration::from_secs(30),
-        || async {
-            let (_, t) = rack.get(&path).await.ok()?;
-            let tasks = t["tasks"].as_array()?;
-            tasks
-                .iter()
-                .all(|t| t["taskStatus"] == "in-progress")
-                .then_some(())
-        },
-    )
-    .await?;
     let (code, body) = rack.send(Method::DELETE, &path, &json!({})).await?;
     assert_eq!(code, 202, "{body}");
     let tasks = rack.finished(&on).await?;

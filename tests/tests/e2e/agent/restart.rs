@@ -19,17 +19,12 @@ async fn a_restart_mid_transition_resumes_without_sending_twice() -> anyhow::Res
     rack.wait_discovered().await?;
     let nodes = rack.nodes();
     let on = rack.transition("on", &nodes).await?;
-    let path = format!("/power-control/v1/transitions/{on}");
     // Every reset sent (the simulator counts them) and every task reported started.
     wait_for(
         "every task in progress",
         Duration::from_secs(30),
         || async {
-            let (_, t) = rack.get(&path).await.ok()?;
-            let started = t["tasks"]
-                .as_array()?
-                .iter()
-                .all(|t| t["taskStatus"] == "in-progress");
+            let started = rack.all_in_progress(&on).await?;
             let sent = (0..2).all(|i| {
                 (0..2).all(|n| {
                     rack.sim().bmcs()[i]
@@ -78,20 +73,7 @@ async fn a_lost_data_directory_carries_on_from_the_node_state() -> anyhow::Resul
     rack.wait_discovered().await?;
     let nodes = rack.nodes();
     let on = rack.transition("on", &nodes).await?;
-    let path = format!("/power-control/v1/transitions/{on}");
-    wait_for(
-        "every task in progress",
-        Duration::from_secs(30),
-        || async {
-            let (_, t) = rack.get(&path).await.ok()?;
-            t["tasks"]
-                .as_array()?
-                .iter()
-                .all(|t| t["taskStatus"] == "in-progress")
-                .then_some(())
-        },
-    )
-    .await?;
+    rack.wait_in_progress(&on).await?;
     agent.kill().await;
 
     let agent = rack.start_agent(rack.agent_config("rack-9", "new")).await?;
