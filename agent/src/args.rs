@@ -56,6 +56,19 @@ pub struct AgentArgs {
     /// Where the agent's HTTP API (GET /healthz, GET /status) listens, e.g. 127.0.0.1:27790.
     #[arg(long, value_name = "ADDR")]
     pub api_listen: Option<SocketAddr>,
+    /// Where the rack's HTTP boot service (iPXE scripts, cloud-init, image cache) listens,
+    /// e.g. 10.91.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub boot_listen: Option<SocketAddr>,
+    /// Serve DHCPv4 on this interface (the rack's boot network), e.g. rack0.
+    #[arg(long, value_name = "IFACE")]
+    pub dhcp_interface: Option<String>,
+    /// Where the TFTP server for the iPXE binaries listens, e.g. 10.91.0.1:69.
+    #[arg(long, value_name = "ADDR")]
+    pub tftp_listen: Option<SocketAddr>,
+    /// The directory TFTP serves (default /usr/lib/ipxe, from Debian's ipxe package).
+    #[arg(long, value_name = "DIR")]
+    pub ipxe_dir: Option<PathBuf>,
 }
 
 /// The command line does not make a usable configuration.
@@ -150,6 +163,13 @@ impl AgentArgs {
             self.rediscover_interval.map(Some),
         );
         set(&mut c.api_listen, self.api_listen.map(Some));
+        set(&mut c.boot.listen, self.boot_listen.map(Some));
+        set(
+            &mut c.boot.dhcp_interface,
+            self.dhcp_interface.clone().map(Some),
+        );
+        set(&mut c.boot.tftp_listen, self.tftp_listen.map(Some));
+        set(&mut c.boot.ipxe_dir, self.ipxe_dir.clone());
         c.validate()?;
         if c.bmc.password_file.is_some() && c.bmc.username.is_none() {
             return Err(ArgsError::Inconsistent(
@@ -206,8 +226,20 @@ mod tests {
             "90s",
             "--api-listen",
             "127.0.0.1:0",
+            "--boot-listen",
+            "10.91.0.1:8080",
+            "--dhcp-interface",
+            "rack0",
+            "--tftp-listen",
+            "10.91.0.1:69",
+            "--ipxe-dir",
+            "/srv/ipxe",
         ])
         .unwrap();
+        assert_eq!(c.boot.listen, Some("10.91.0.1:8080".parse().unwrap()));
+        assert_eq!(c.boot.dhcp_interface.as_deref(), Some("rack0"));
+        assert_eq!(c.boot.tftp_listen, Some("10.91.0.1:69".parse().unwrap()));
+        assert_eq!(c.boot.ipxe_dir, PathBuf::from("/srv/ipxe"));
         assert_eq!(c.agent_id.as_deref(), Some("rack-1"));
         assert_eq!(c.scope, [1000, 1001, 1002]);
         assert_eq!(c.coordinators.len(), 2);

@@ -5,7 +5,8 @@
 //! (`--scope`, `--bmc`, `--bmc-subnet`, `--bmc-port`, `--bmc-username`, `--bmc-password-file`,
 //! `--bmc-ca-file`) override the same fields. The running agent's own keys (`agent_id`,
 //! `coordinators`, `data_dir`, `rediscover_interval`, `api_listen`, `[power]`, see
-//! [`PowerConfig`] and `config/runtime.rs`) are overridden by the flags of [`crate::args`].
+//! [`PowerConfig`] and `config/runtime.rs`; `[boot]`, see [`BootServeConfig`]) are overridden
+//! by the flags of [`crate::args`].
 //!
 //! ```toml
 //! scope = [1000, 1001]                  # cabinets this agent is responsible for
@@ -38,8 +39,10 @@ use serde::Deserialize;
 
 use crate::redfish::{Credentials, Scheme};
 
+mod boot;
 mod runtime;
 
+pub use boot::{BootServeConfig, DEFAULT_IPXE_DIR};
 pub use runtime::{DEFAULT_REDISCOVER_INTERVAL, PowerConfig};
 
 /// Most addresses × ports one scan may cover; a typo like `/8` should not start a sweep of
@@ -76,6 +79,9 @@ pub struct AgentConfig {
     /// `[power]`: power task execution and power-state polling.
     #[serde(default)]
     pub power: PowerConfig,
+    /// `[boot]`: the rack's boot services (DHCP, TFTP, HTTP).
+    #[serde(default)]
+    pub boot: BootServeConfig,
 }
 
 /// `[bmc]`: how BMCs are found, reached and named, unless a RedfishEndpoint says otherwise.

@@ -16,8 +16,12 @@
 //! Like BSS, the body ends with an empty line. Past `max_retries` the last line is `exit 1`.
 //! Stored params and paths are checked again before rendering, so text that could add a line
 //! or a command never reaches a script, whatever path it took into the store.
+//! With an [`ImageUrls`] hook (the rack agent's image cache), `<kernel>` and `<initrd>` are
+//! `<chain_base_url>/boot/v1/images/...` instead of the origin URLs.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use cairn_protocols::{
     BootData, BootEntry, ImageData, MacAddr, Xname, validate_image_path, validate_params,
@@ -25,6 +29,7 @@ use cairn_protocols::{
 
 use crate::config::BootConfig;
 use crate::source::NodeView;
+use crate::state::ImageUrls;
 
 /// What a chain URL names the node by, as the request did (or the node's first MAC).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,10 +62,22 @@ impl KernelParams {
 /// Renders scripts for one [`BootConfig`]; the fixed parts are built once.
 #[derive(Debug, Clone)]
 pub struct ScriptRenderer {
+    base_url: String,
     bootscript_url: String,
     ds_param: String,
     retry_delay_secs: u32,
     max_retries: u32,
+    image_urls: Option<ImageUrlsHook>,
+}
+
+/// An [`ImageUrls`] the renderer can derive `Debug` over.
+#[derive(Clone)]
+struct ImageUrlsHook(Arc<dyn ImageUrls>);
+
+impl std::fmt::Debug for ImageUrlsHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ImageUrls")
+    }
 }
 
 impl ScriptRenderer {
@@ -69,10 +86,37 @@ impl ScriptRenderer {
         let chain = config.chain_base_url.trim_end_matches('/');
         let ci = config.cloud_init_base_url.trim_end_matches('/');
         ScriptRenderer {
+            base_url: chain.to_owned(),
             bootscript_url: format!("{chain}/boot/v1/bootscript"),
             ds_param: format!("ds=nocloud-net;s={ci}/"),
             retry_delay_secs: config.retry_delay_secs,
             max_retries: config.max_retries,
+            image_urls: None,
+        }
+    }
+
+    /// Scripts name kernels and initrds at `chain_base_url` + the path `urls` gives, where it
+    /// gives one.
+    pub fn with_image_urls(self, urls: Arc<dyn ImageUrls>) -> Self {
+        ScriptRenderer {
+            image_urls: Some(ImageUrlsHook(urls)),
+            ..self
+        }
+    }
+
+    /// Where the script fetches `image` (a checked path or URL) from.
+    fn image_url<'a>(&self, image: &'a str) -> Cow<'a, str> {
+        let Some(path) = self.image_urls.as_ref().and_then(|h| h.0.rewrite(image)) else {
+            return Cow::Borrowed(image);
+        };
+        let url = format!("{}{path}", self.base_url);
+        // The hook is the host's code, but script text gets the same check as stored data.
+        match validate_image_path("image", &url) {
+            Ok(()) => Cow::Owned(url),
+            Err(e) => {
+                tracing::error!(error = %e, "ignoring an unusable image URL rewrite");
+                Cow::Borrowed(image)
+            }
         }
     }
 
@@ -138,13 +182,13 @@ impl ScriptRenderer {
         let _ = writeln!(
             s,
             "kernel --name kernel {} {params} || goto boot_retry",
-            entry.kernel
+            self.image_url(&entry.kernel)
         );
         if !entry.initrd.is_empty() {
             let _ = writeln!(
                 s,
                 "initrd --name initrd {} || goto boot_retry",
-                entry.initrd
+                self.image_url(&entry.initrd)
             );
         }
         s.push_str("boot || goto boot_retry\n:boot_retry\n");

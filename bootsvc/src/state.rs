@@ -11,6 +11,16 @@ use crate::config::BootConfig;
 use crate::ipxe::ScriptRenderer;
 use crate::source::BootSource;
 
+/// Where boot scripts send nodes for their kernel and initrd, instead of the origin URL the
+/// boot data names: the rack agent answers with its image cache
+/// ([`crate::images::ImageCache`]); without it (the coordinator), scripts name the origin.
+pub trait ImageUrls: Send + Sync + 'static {
+    /// The path, relative to the boot service's base URL (`chain_base_url`), serving
+    /// `origin`; `None` to leave `origin` in the script. Must be a function of `origin` alone:
+    /// rendered answers are kept per inventory revision.
+    fn rewrite(&self, origin: &str) -> Option<String>;
+}
+
 /// A source and its config, cheap to clone (one `Arc`). Build one per host service and give
 /// clones to [`crate::bss_router`] and [`crate::cloud_init_router`].
 pub struct BootState<S> {
@@ -36,8 +46,28 @@ impl<S> Clone for BootState<S> {
 impl<S: BootSource> BootState<S> {
     /// Checks `config` (its URLs end up in scripts) and precomputes the fixed script parts.
     pub fn new(source: S, config: BootConfig) -> Result<Self, FieldError> {
+        Self::build(source, config, None)
+    }
+
+    /// As [`Self::new`], with scripts naming kernels and initrds where `urls` says.
+    pub fn with_image_urls(
+        source: S,
+        config: BootConfig,
+        urls: Arc<dyn ImageUrls>,
+    ) -> Result<Self, FieldError> {
+        Self::build(source, config, Some(urls))
+    }
+
+    fn build(
+        source: S,
+        config: BootConfig,
+        urls: Option<Arc<dyn ImageUrls>>,
+    ) -> Result<Self, FieldError> {
         config.validate()?;
-        let renderer = ScriptRenderer::new(&config);
+        let mut renderer = ScriptRenderer::new(&config);
+        if let Some(urls) = urls {
+            renderer = renderer.with_image_urls(urls);
+        }
         let cloud_init_base = config.cloud_init_base_url.trim_end_matches('/').to_owned();
         Ok(BootState {
             inner: Arc::new(Inner {

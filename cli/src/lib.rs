@@ -89,8 +89,10 @@ pub enum Command {
     /// Power nodes on, off or restart them; power status (/power-control/v1).
     #[command(subcommand)]
     Power(cmd::power::PowerCmd),
-    /// The rack agents: scope, version, state, last seen (/apis/cairn/v1/agents).
+    /// The rack agents: scope, version, state, last contact, outbox (/apis/cairn/v1/agents).
     Agents(cmd::agents::AgentsCmd),
+    /// The boot steps the rack agents served, per node (/apis/cairn/v1/boots).
+    Boots(cmd::boots::BootsArgs),
     /// The coordinator replicas: status, add, remove (/apis/cairn/v1/cluster).
     #[command(subcommand)]
     Cluster(cmd::cluster::ClusterCmd),
@@ -150,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Discover(c) => cmd::discover::run(&ctx()?, c).await,
         Command::Power(c) => cmd::power::run(&ctx()?, c).await,
         Command::Agents(c) => cmd::agents::run(&ctx()?, c).await,
+        Command::Boots(a) => cmd::boots::run(&ctx()?, a).await,
         Command::Cluster(c) => cmd::cluster::run(&ctx()?, c).await,
         Command::Replica(c) => cmd::replica::run(c).await,
         Command::Agent(c) => cmd::agent::run(c).await,

@@ -39,6 +39,11 @@ impl Replica {
         format!("http://{}", self.endpoints.api)
     }
 
+    /// Its API address.
+    pub fn api_addr(&self) -> std::net::SocketAddr {
+        self.endpoints.api
+    }
+
     /// Whether the process is running (as far as this cluster knows).
     pub fn is_running(&self) -> bool {
         self.child.is_some()

@@ -5,10 +5,14 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cloudinit::PhoneHome;
+use crate::desired::{DesiredItem, DesiredMark};
 use crate::discovery::EndpointDiscovery;
+use crate::mac::MacAddr;
 use crate::power::{ManagementState, PowerOperation, PowerState, TaskStatus};
 use crate::xname::Xname;
 
@@ -95,6 +99,14 @@ pub enum ReportItem {
     PowerStatus(PowerSample),
     /// The discover request with this id is done.
     DiscoverDone(u64),
+    /// The agent served a step of a node's boot.
+    BootEvent(BootEvent),
+    /// A MAC unknown to the inventory asked for an address.
+    MacSeen(MacSeen),
+    /// A known node without an address got one from the rack's range.
+    LeaseAssigned(LeaseAssigned),
+    /// A node's cloud-init phone-home.
+    PhoneHome(PhoneHomeReport),
 }
 
 impl ReportItem {
@@ -104,9 +116,89 @@ impl ReportItem {
             ReportItem::Discovery(d) => Some(d.bmc()),
             ReportItem::PowerResult(r) => Some(&r.xname),
             ReportItem::PowerStatus(s) => Some(&s.xname),
-            ReportItem::DiscoverDone(_) => None,
+            ReportItem::BootEvent(e) => e.xname.as_ref(),
+            ReportItem::LeaseAssigned(l) => Some(&l.xname),
+            ReportItem::PhoneHome(p) => Some(&p.xname),
+            ReportItem::DiscoverDone(_) | ReportItem::MacSeen(_) => None,
         }
     }
+}
+
+/// The steps of a network boot an agent serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BootStep {
+    /// A DHCP ACK.
+    Dhcp,
+    /// The iPXE script.
+    Script,
+    /// A kernel or initrd.
+    Image,
+    /// cloud-init meta-data.
+    CloudInit,
+}
+
+impl BootStep {
+    /// Lower-case name, as the API shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BootStep::Dhcp => "dhcp",
+            BootStep::Script => "script",
+            BootStep::Image => "image",
+            BootStep::CloudInit => "cloud-init",
+        }
+    }
+}
+
+/// A step of a node's boot, served by the agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootEvent {
+    /// The node, when the agent knew it.
+    pub xname: Option<Xname>,
+    /// The MAC, when known.
+    pub mac: Option<MacAddr>,
+    /// Which step.
+    pub step: BootStep,
+    /// The node's address.
+    pub ip: Option<IpAddr>,
+    /// When it was served.
+    pub at_ms: u64,
+}
+
+/// A MAC the inventory does not know asked for an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MacSeen {
+    /// The MAC.
+    pub mac: MacAddr,
+    /// The pool address it got, if any.
+    pub ip: Option<IpAddr>,
+    /// Its DHCP vendor class (option 60), if sent.
+    pub vendor_class: Option<String>,
+    /// When it asked first.
+    pub at_ms: u64,
+}
+
+/// A known node without an address got `ip` from the rack's range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseAssigned {
+    /// The node.
+    pub xname: Xname,
+    /// Its interface.
+    pub mac: MacAddr,
+    /// The address.
+    pub ip: IpAddr,
+    /// When.
+    pub at_ms: u64,
+}
+
+/// A node's cloud-init phone-home, received by the agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneHomeReport {
+    /// The node (identified by its source address).
+    pub xname: Xname,
+    /// What it posted.
+    pub report: PhoneHome,
+    /// When.
+    pub at_ms: u64,
 }
 
 /// Progress or outcome of one power task.
@@ -144,7 +236,7 @@ pub struct PowerSample {
 }
 
 /// One message of the Watch stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WorkBatch {
     /// The inventory revision it reflects.
     pub revision: u64,
@@ -152,10 +244,12 @@ pub struct WorkBatch {
     pub full: bool,
     /// The work.
     pub items: Vec<WorkItem>,
+    /// Set when the items bring the desired state to a revision.
+    pub desired: Option<DesiredMark>,
 }
 
 /// One piece of work.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WorkItem {
     /// Power one node.
     PowerTask(PowerTask),
@@ -165,6 +259,8 @@ pub enum WorkItem {
     Endpoint(BmcEndpoint),
     /// Discover now.
     Discover(DiscoverRequest),
+    /// A piece of the rack's desired state.
+    Desired(DesiredItem),
 }
 
 /// Power one node through its BMC (see `PowerTask` in `agent.proto`).

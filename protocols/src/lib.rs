@@ -36,6 +36,7 @@ pub mod agent;
 pub mod boot;
 pub mod cloudinit;
 pub mod component;
+pub mod desired;
 pub mod discovery;
 pub mod endpoint;
 pub mod enums;

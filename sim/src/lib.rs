@@ -29,6 +29,7 @@ mod generated;
 mod handle;
 pub mod ids;
 mod mockup;
+pub mod node;
 mod power;
 mod redfish;
 mod server;

@@ -1,5 +1,6 @@
 //! A cluster of coordinator processes.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ pub struct ClusterBuilder {
     snapshot_logs_since_last: u64,
     max_logs_kept_after_snapshot: u64,
     extra_config: String,
+    netns: Option<(String, Vec<Ipv4Addr>)>,
 }
 
 impl ClusterBuilder {
@@ -39,8 +41,25 @@ impl ClusterBuilder {
         self
     }
 
+    /// Run the replicas inside network namespace `ns` (e.g. [`crate::netns::RackNet::co_ns`]),
+    /// replica `i` listening on `addrs[i - 1]`. The test reaches each API through a loopback
+    /// [`crate::netns::Forwarder`], which [`Cluster::api_url`] and [`Cluster::api_addr`] name;
+    /// [`Cluster::ns_api_addr`] is the address inside the namespace (for an agent to dial).
+    pub fn netns(mut self, ns: &str, addrs: &[Ipv4Addr]) -> Self {
+        self.netns = Some((ns.to_owned(), addrs.to_vec()));
+        self
+    }
+
     /// Start replica 1 with `--bootstrap`, the others with `--join`, and wait until all vote.
     pub async fn start(self) -> anyhow::Result<Cluster> {
+        if let Some((ns, addrs)) = &self.netns {
+            anyhow::ensure!(
+                addrs.len() >= self.coordinators,
+                "{} replicas in netns {ns} need as many addresses, got {}",
+                self.coordinators,
+                addrs.len()
+            );
+        }
         let dir = tempfile::Builder::new().prefix("cairn-test-").tempdir()?;
         let mut replicas = Vec::new();
         for id in 1..=self.coordinators as u64 {
@@ -64,6 +83,14 @@ impl ClusterBuilder {
                 endpoints: None,
                 child: None,
                 restarts: 0,
+                netns: self.netns.as_ref().map(|(ns, _)| ns.clone()),
+                listen_ip: self
+                    .netns
+                    .as_ref()
+                    .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |(_, a)| {
+                        IpAddr::V4(a[(id - 1) as usize])
+                    }),
+                forward: None,
             });
         }
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -75,7 +102,8 @@ impl ClusterBuilder {
                 .build()?,
         };
         cluster.replicas[0].spawn(&["--bootstrap".into()]).await?;
-        let seed = cluster.api_url(1);
+        // Dialled by the joining replicas, so the address in their namespace.
+        let seed = format!("http://{}", cluster.ns_api_addr(1));
         for i in 1..cluster.replicas.len() {
             cluster.replicas[i]
                 .spawn(&["--join".into(), seed.clone()])
@@ -119,6 +147,7 @@ impl Cluster {
             snapshot_logs_since_last: 5_000,
             max_logs_kept_after_snapshot: 1_000,
             extra_config: String::new(),
+            netns: None,
         }
     }
 
@@ -144,14 +173,20 @@ impl Cluster {
             .collect()
     }
 
-    /// `http://host:port` of a replica's API.
+    /// `http://host:port` of a replica's API, as the test reaches it.
     pub fn api_url(&self, id: u64) -> String {
-        let e = self.replica(id).endpoints.expect("replica was started");
-        format!("http://{}", e.api)
+        format!("http://{}", self.api_addr(id))
     }
 
-    /// The socket address of a replica's API.
-    pub fn api_addr(&self, id: u64) -> std::net::SocketAddr {
+    /// The socket address of a replica's API, as the test reaches it (in a namespace: its
+    /// forwarder's).
+    pub fn api_addr(&self, id: u64) -> SocketAddr {
+        self.replica(id).reach_api().expect("replica was started")
+    }
+
+    /// The socket address a replica's API listens on: the same as [`Cluster::api_addr`]
+    /// unless the cluster runs in a namespace ([`ClusterBuilder::netns`]).
+    pub fn ns_api_addr(&self, id: u64) -> SocketAddr {
         self.replica(id).endpoints.expect("replica was started").api
     }
 

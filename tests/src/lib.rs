@@ -10,6 +10,7 @@
 //! ```
 
 mod cluster;
+pub mod netns;
 pub mod nginx;
 pub mod peers;
 mod poll;

@@ -1,6 +1,6 @@
 //! One `cairn-coordinator` child process.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Deserialize;
 
+use crate::netns::Forwarder;
 use crate::poll::wait_for;
 
 // Not cairn_coordinator's: tests run the binary black-box, as operators do, and must not link it.
@@ -80,6 +81,12 @@ pub(crate) struct Replica {
     pub endpoints: Option<Endpoints>,
     pub child: Option<Child>,
     pub restarts: u32,
+    /// The network namespace it runs in (`None`: the test's own).
+    pub netns: Option<String>,
+    /// The address it listens on (ports chosen by the kernel on first start).
+    pub listen_ip: IpAddr,
+    /// In a namespace: the test's way to its API.
+    pub forward: Option<Forwarder>,
 }
 
 impl Replica {
@@ -90,11 +97,18 @@ impl Replica {
         let _ = std::fs::remove_file(&endpoints_file);
         let (api, raft) = match self.endpoints {
             Some(e) => (e.api.to_string(), e.raft.to_string()),
-            None => ("127.0.0.1:0".into(), "127.0.0.1:0".into()),
+            None => {
+                let any_port = SocketAddr::new(self.listen_ip, 0).to_string();
+                (any_port.clone(), any_port)
+            }
         };
         let log_path = self.dir.join(format!("replica-{}.log", self.restarts));
         let log = std::fs::File::create(&log_path).context("creating the replica log")?;
-        let child = Command::new(coordinator_binary()?)
+        let mut cmd = match &self.netns {
+            Some(ns) => crate::netns::command_in(ns, coordinator_binary()?),
+            None => Command::new(coordinator_binary()?),
+        };
+        let child = cmd
             .arg("--config")
             .arg(&self.config)
             .args(["--api-listen", &api, "--raft-listen", &raft])
@@ -125,7 +139,21 @@ impl Replica {
         .await
         .with_context(|| format!("see {}", log_path.display()))?;
         self.endpoints = Some(endpoints);
+        // Restarts keep their ports, so one forwarder serves every incarnation.
+        if let Some(ns) = &self.netns
+            && self.forward.is_none()
+        {
+            self.forward = Some(Forwarder::start(ns, endpoints.api)?);
+        }
         Ok(endpoints)
+    }
+
+    /// Where the test reaches its API: the forwarder when in a namespace.
+    pub fn reach_api(&self) -> Option<SocketAddr> {
+        match &self.forward {
+            Some(f) => Some(f.addr()),
+            None => self.endpoints.map(|e| e.api),
+        }
     }
 
     /// SIGKILL: the process gets no chance to flush or say goodbye.

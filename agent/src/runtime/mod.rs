@@ -42,10 +42,11 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 pub use self::power::{Executor, PowerWork};
+pub use self::reporter::Reporter;
 pub use self::status::{
     AgentStatus, CoordinatorStatus, DiscoveryProgress, LinkState, OutboxStatus, PowerProgress,
 };
-pub use self::store::{Store, StoreError};
+pub use self::store::{DesiredLoad, Store, StoreError};
 use crate::config::{AgentConfig, ConfigError, DEFAULT_REDISCOVER_INTERVAL};
 use crate::discovery::{Discoverer, DiscoveryError, Namer};
 
@@ -76,6 +77,9 @@ pub enum StartError {
     /// A coordinator URL is unusable.
     #[error("coordinators")]
     Link(#[from] link::BadUrl),
+    /// A boot service cannot start.
+    #[error("boot serving")]
+    Boot(#[from] crate::boot::BootServeError),
     /// The API address cannot be bound.
     #[error("cannot listen on {addr}")]
     Listen {
@@ -99,6 +103,12 @@ pub(crate) struct Ctx {
     executor: Executor,
     discovery: mpsc::Sender<DiscoverRequest>,
     nodes_changed: watch_channel::Sender<u64>,
+    /// The rack's desired state, served by the boot services.
+    rack: Arc<crate::boot::RackState>,
+    /// The scope as the desired state on disk is keyed (`x1000,x1001`).
+    scope_key: String,
+    /// Moves on with each desired-state change (the image cache prefetches then).
+    desired_changed: watch_channel::Sender<u64>,
 }
 
 impl Ctx {
@@ -131,6 +141,7 @@ impl Ctx {
                 tasks_running: self.executor.running(),
                 nodes_polled: self.bmcs.node_count(),
             },
+            desired: self.rack.status(),
         }
     }
 }
@@ -179,6 +190,16 @@ pub async fn start(config: AgentConfig) -> Result<Handle, StartError> {
         source,
     })?;
     let store = Arc::new(Store::open(&req.data_dir).await?);
+    let scope_key = scope_key(&req.scope);
+    let rack = Arc::new(crate::boot::RackState::default());
+    let held = store.load_desired(&scope_key)?;
+    tracing::info!(
+        revision = held.revision,
+        records = held.items.len(),
+        unreadable = held.unreadable,
+        "desired state loaded"
+    );
+    rack.apply(held.items, true, true, held.revision);
     let discoverer = Discoverer::from_config(&config)?;
     let defaults = config.bmc.credentials()?;
     let status = Arc::new(status::StatusBoard::default());
@@ -219,13 +240,41 @@ pub async fn start(config: AgentConfig) -> Result<Handle, StartError> {
     tasks.spawn(executor_loop.instrument(span.clone()));
     let (discovery_tx, discovery_rx) = mpsc::channel(256);
     let (nodes_changed, nodes_rx) = watch_channel::channel(0u64);
+    let (desired_changed, _) = watch_channel::channel(rack.revision());
+    let boot = crate::boot::BootServices::bind(
+        &config.boot,
+        crate::boot::serve::BootDeps {
+            rack: Arc::clone(&rack),
+            reporter: reporter.clone(),
+            store: Arc::clone(&store),
+            data_dir: req.data_dir.clone(),
+            desired_changed: desired_changed.subscribe(),
+        },
+    )
+    .await?;
+    let boot_url = boot.url.clone();
+    let boot_addrs = BootAddrs {
+        http: boot.http_addr,
+        dhcp: boot.dhcp_addr,
+        tftp: boot.tftp_addr,
+    };
+    for (name, service) in boot.run {
+        let mut stop = shutdown.clone();
+        let span = tracing::info_span!("boot", service = name);
+        tasks.spawn(
+            async move {
+                stop.guard(service).await;
+            }
+            .instrument(span),
+        );
+    }
     let registration = Registration {
         agent_id: req.agent_id.clone(),
         scope: req.scope,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         endpoints: AgentEndpoints {
             api_url: api_addr.map(|a| format!("http://{a}")),
-            boot_url: None,
+            boot_url,
         },
     };
     let ctx = Arc::new(Ctx {
@@ -238,6 +287,9 @@ pub async fn start(config: AgentConfig) -> Result<Handle, StartError> {
         executor,
         discovery: discovery_tx,
         nodes_changed,
+        rack,
+        scope_key,
+        desired_changed,
     });
     let interval = match config.rediscover_interval {
         None => Some(DEFAULT_REDISCOVER_INTERVAL),
@@ -289,6 +341,7 @@ pub async fn start(config: AgentConfig) -> Result<Handle, StartError> {
         tasks,
         ctx,
         api_addr,
+        boot_addrs,
     })
 }
 
@@ -300,6 +353,18 @@ pub struct Handle {
     tasks: JoinSet<()>,
     ctx: Arc<Ctx>,
     api_addr: Option<SocketAddr>,
+    boot_addrs: BootAddrs,
+}
+
+/// Where the boot services listen (those that run).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BootAddrs {
+    /// HTTP: scripts, cloud-init, images.
+    pub http: Option<SocketAddr>,
+    /// DHCP.
+    pub dhcp: Option<SocketAddr>,
+    /// TFTP.
+    pub tftp: Option<SocketAddr>,
 }
 
 /// Longest wait for the loops to stop on a graceful shutdown.
@@ -309,6 +374,21 @@ impl Handle {
     /// Where the agent's API listens, if it serves one.
     pub fn api_addr(&self) -> Option<SocketAddr> {
         self.api_addr
+    }
+
+    /// Where the HTTP boot service listens, if it runs.
+    pub fn boot_addr(&self) -> Option<SocketAddr> {
+        self.boot_addrs.http
+    }
+
+    /// Where each boot service listens.
+    pub fn boot_addrs(&self) -> BootAddrs {
+        self.boot_addrs
+    }
+
+    /// The rack's desired state as the agent holds it.
+    pub fn rack(&self) -> &Arc<crate::boot::RackState> {
+        &self.ctx.rack
     }
 
     /// The agent's status now.
@@ -343,6 +423,15 @@ impl Handle {
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
     }
+}
+
+/// The scope as the desired state on disk is keyed: a different scope needs all of it again.
+fn scope_key(scope: &BTreeSet<u32>) -> String {
+    scope
+        .iter()
+        .map(|c| cabinet_name(*c))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// An error with its causes, for logs.

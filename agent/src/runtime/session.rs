@@ -106,6 +106,8 @@ async fn heartbeats(ctx: &Ctx, shutdown: &mut Shutdown, mut every: Duration) -> 
         let request = pb::HeartbeatRequest {
             agent_id: ctx.registration.agent_id.clone(),
             version: ctx.registration.version.clone(),
+            outbox_depth: u64::try_from(ctx.store.outbox_depth()).unwrap_or(u64::MAX),
+            desired_revision: ctx.rack.revision(),
         };
         match tokio::time::timeout(CALL_TIMEOUT, client.heartbeat(request)).await {
             Ok(Ok(response)) => {

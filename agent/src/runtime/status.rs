@@ -35,6 +35,8 @@ pub struct AgentStatus {
     pub discovery: DiscoveryProgress,
     /// Its power work.
     pub power: PowerProgress,
+    /// The rack's desired state it serves boots from.
+    pub desired: crate::boot::DesiredStatus,
 }
 
 /// The link to the coordinators.
@@ -282,9 +284,11 @@ mod tests {
             outbox: OutboxStatus::default(),
             discovery: DiscoveryProgress::default(),
             power: PowerProgress::default(),
+            desired: crate::boot::DesiredStatus::default(),
         };
         let v = serde_json::to_value(&status).unwrap();
         assert_eq!(v["coordinator"]["state"], "autonomous");
         assert_eq!(v["outbox"]["depth"], 0);
+        assert_eq!(v["desired"]["revision"], 0);
     }
 }

@@ -4,7 +4,9 @@
 //!   order is the sending order), each the encoded `ReportRequest` without its agent id;
 //! - `tasks`: the power tasks the agent has started or finished (see `power::record`), so a
 //!   restart resumes them and never runs one twice;
-//! - `meta`: counters, such as the next report sequence number.
+//! - `meta`: counters, such as the next report sequence number;
+//! - `desired`: the rack's desired state, and the revision it is current to (see `desired`);
+//! - trees lent to the boot services for their own records (DHCP leases, the image index).
 //!
 //! [`Store::commit`] writes any mix of the three in one transaction and flushes it to disk before
 //! returning: what the agent promised (a report, a task's progress) survives a crash.
@@ -90,6 +92,7 @@ pub struct Store {
     outbox: sled::Tree,
     tasks: sled::Tree,
     meta: sled::Tree,
+    desired: sled::Tree,
     /// Serializes commits so sequence numbers are handed out in outbox order.
     commit_lock: Mutex<()>,
 }
@@ -132,6 +135,7 @@ impl Store {
             outbox: tree("outbox")?,
             tasks: tree("tasks")?,
             meta: tree("meta")?,
+            desired: tree("desired")?,
             db,
             commit_lock: Mutex::new(()),
         })
@@ -388,6 +392,10 @@ impl Store {
             .collect()
     }
 }
+
+mod desired;
+
+pub use desired::DesiredLoad;
 
 /// A big-endian u64 (0 when absent or short).
 fn read_u64(raw: Option<&[u8]>) -> u64 {

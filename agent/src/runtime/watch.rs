@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use cairn_protocols::agent::WorkItem;
+use cairn_protocols::desired::{DesiredItem, DesiredMark};
 use cairn_protocols::pb::agent as pb;
 use tonic::Status;
 
@@ -28,6 +29,8 @@ pub(super) async fn run(ctx: Arc<Ctx>, mut shutdown: Shutdown) {
         let request = pb::WatchRequest {
             agent_id: ctx.registration.agent_id.clone(),
             discover_after,
+            // What is on disk, not in memory: a write that failed is fetched again.
+            desired_after: ctx.store.desired_revision(&ctx.scope_key).unwrap_or(0),
         };
         let Some(opened) = shutdown
             .guard(tokio::time::timeout(CALL_TIMEOUT, client.watch(request)))
@@ -52,7 +55,9 @@ pub(super) async fn run(ctx: Arc<Ctx>, mut shutdown: Shutdown) {
                         Ok(Ok(Some(batch))) => {
                             ctx.link.contact();
                             backoff.reset();
-                            handle(&ctx, batch, &mut discover_after).await;
+                            if !handle(&ctx, batch, &mut discover_after).await {
+                                break None;
+                            }
                         }
                         Ok(Ok(None)) => {
                             tracing::info!("the watch stream ended; reopening");
@@ -85,10 +90,13 @@ pub(super) async fn run(ctx: Arc<Ctx>, mut shutdown: Shutdown) {
     }
 }
 
-/// Dispatches one message's work.
-async fn handle(ctx: &Ctx, batch: pb::WorkBatch, discover_after: &mut u64) {
+/// Dispatches one message's work; false when the stream must be reopened (the desired state
+/// could not be stored, so what follows on this stream would not apply to what is held).
+async fn handle(ctx: &Ctx, batch: pb::WorkBatch, discover_after: &mut u64) -> bool {
     let (revision, full) = (batch.revision, batch.full);
     let count = batch.items.len();
+    let mark = batch.desired.map(DesiredMark::from);
+    let mut desired = Vec::new();
     let mut tasks = Vec::new();
     let mut aborts = Vec::new();
     let mut endpoints = Vec::new();
@@ -100,6 +108,7 @@ async fn handle(ctx: &Ctx, batch: pb::WorkBatch, discover_after: &mut u64) {
             Ok(WorkItem::PowerAbort(id)) => aborts.push(id),
             Ok(WorkItem::Endpoint(e)) => endpoints.push(e),
             Ok(WorkItem::Discover(d)) => discovers.push(d),
+            Ok(WorkItem::Desired(d)) => desired.push(d),
             Err(e) => {
                 tracing::warn!(item = i, error = %e, "ignoring a work item this agent cannot use")
             }
@@ -113,9 +122,22 @@ async fn handle(ctx: &Ctx, batch: pb::WorkBatch, discover_after: &mut u64) {
             aborts = aborts.len(),
             endpoints = endpoints.len(),
             discovers = discovers.len(),
+            desired = desired.len(),
             "work received"
         );
     }
+    let stored = match mark {
+        Some(mark) => apply_desired(ctx, desired, mark).await,
+        None => {
+            if !desired.is_empty() {
+                tracing::warn!(
+                    items = desired.len(),
+                    "ignoring desired-state items without a mark"
+                );
+            }
+            true
+        }
+    };
     if full {
         ctx.bmcs.replace_endpoints(endpoints);
         ctx.executor
@@ -145,4 +167,33 @@ async fn handle(ctx: &Ctx, batch: pb::WorkBatch, discover_after: &mut u64) {
             }
         }
     }
+    stored
+}
+
+/// Writes the desired state durably, then serves from it. A write that fails leaves the
+/// revision held where it was, so the next stream fetches the change again; meanwhile the rack
+/// serves what it held.
+async fn apply_desired(ctx: &Ctx, items: Vec<DesiredItem>, mark: DesiredMark) -> bool {
+    if let Err(e) = ctx.store.apply_desired(&items, mark, &ctx.scope_key).await {
+        tracing::error!(error = %super::chain(&e), "cannot store the desired state; serving the previous one");
+        return false;
+    }
+    let count = items.len();
+    ctx.rack.apply(
+        items,
+        mark.full,
+        mark.full || mark.shared_replaced,
+        mark.revision,
+    );
+    if count > 0 || mark.full {
+        tracing::info!(
+            revision = mark.revision,
+            full = mark.full,
+            records = count,
+            nodes = ctx.rack.read().node_count(),
+            "desired state updated"
+        );
+    }
+    ctx.desired_changed.send_replace(mark.revision);
+    true
 }

@@ -16,7 +16,9 @@ const VIEW: View = View {
         col("SCOPE", "scope"),
         col("VERSION", "version"),
         col("STATE", "state"),
-        col("LAST SEEN", "last_seen"),
+        col("LAST CONTACT", "last_seen"),
+        col("OUTBOX", "outbox_depth"),
+        col("DESIRED REV", "desired_revision"),
         col("REPORTS", "last_report_seq"),
     ],
 };
@@ -33,7 +35,8 @@ pub struct AgentsCmd {
 /// Verbs on agents.
 #[derive(Debug, Subcommand)]
 pub enum AgentsSub {
-    /// List every registered agent: scope, version, state, last seen.
+    /// List every registered agent: scope, version, state, last contact, reports waiting in
+    /// its outbox, the desired-state revision it holds.
     List,
     /// Forget an agent, freeing its cabinets for another one (it registers again if running).
     Remove {

@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod agents;
 pub mod boot;
+pub mod boots;
 pub mod cloud_init;
 pub mod cluster;
 pub mod component_endpoints;

@@ -1,9 +1,12 @@
 //! `cairn demo`: a 3-replica cluster on this machine, a sample inventory with boot parameters
 //! and cloud-init data (and one node's view of them), and a leader killed with SIGKILL while
-//! nothing is lost. The scenario is in [`scenario`]; the processes are
+//! nothing is lost; then two simulated racks: discovered, powered on, and booting their nodes
+//! from their agents, one of them while cut off from the coordinators. The scenario is in [`scenario`]; the processes are
 //! managed by [`crate::local_cluster`].
 
 mod boot;
+mod partition;
+mod rack_boot;
 mod racks;
 mod sample;
 mod scenario;

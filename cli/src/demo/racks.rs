@@ -15,7 +15,9 @@ use cairn_sim::{Credentials, Layout, SimConfig};
 use futures::{StreamExt as _, TryStreamExt as _};
 use serde_json::json;
 
-use super::sample::{CABINETS, NODES_PER_BMC, SLOTS};
+use super::partition::Partition;
+use super::rack_boot::BootNet;
+use super::sample::{CABINETS, NODES_PER_BMC, SLOTS, Sample};
 use crate::client::Client;
 use crate::cmd::HSM;
 use crate::cmd::discover::{self, Discovery};
@@ -34,10 +36,13 @@ const USER: &str = "root";
 /// Rows of the power result table the demo prints (the rest is one command away).
 const SHOWN_ROWS: usize = 6;
 
-/// The running racks: stopped when dropped (agents are killed, BMCs stop serving).
+/// The running racks: stopped when dropped (agents are killed, BMCs stop serving, the last
+/// rack's link to the coordinators goes).
 pub struct Racks {
     sims: Vec<cairn_sim::Handle>,
     agents: Vec<LocalAgent>,
+    nets: Vec<BootNet>,
+    partition: Option<Partition>,
 }
 
 impl Racks {
@@ -106,30 +111,56 @@ pub async fn point_endpoints(
     Ok(())
 }
 
-/// Start one agent per cabinet, talking to every replica.
+/// Start one agent per cabinet, serving its rack's boot network (`nets`). The last one talks
+/// to the replicas through `partition`'s relays, the others directly.
 pub fn start_agents(
     exe: &Path,
     dir: &Path,
     cluster: &LocalCluster,
+    nets: &[BootNet],
+    partition: &Partition,
 ) -> anyhow::Result<Vec<LocalAgent>> {
-    let mut common = Vec::new();
-    for r in cluster.replicas() {
-        common.extend(["--coordinator".to_owned(), r.api_url()]);
-    }
-    // Discover at start and on request only, so the demo's output says what happened when.
-    common.extend(["--rediscover-interval".to_owned(), "0s".to_owned()]);
-    CABINETS
-        .iter()
-        .map(|cab| {
-            let mut flags = common.clone();
-            flags.extend(["--scope".to_owned(), format!("x{cab}")]);
-            LocalAgent::spawn(exe, &dir.join("agents"), &format!("rack-x{cab}"), &flags)
+    let direct: Vec<String> = cluster.replicas().map(|r| r.api_url()).collect();
+    let dir = dir.join("agents");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    nets.iter()
+        .enumerate()
+        .map(|(i, net)| {
+            let id = format!("rack-x{}", net.cabinet);
+            let config = dir.join(format!("{id}.toml"));
+            net.write_config(&config)?;
+            let urls = if i + 1 == nets.len() {
+                partition.urls()
+            } else {
+                &direct[..]
+            };
+            let mut flags: Vec<String> = urls
+                .iter()
+                .flat_map(|u| ["--coordinator".to_owned(), u.clone()])
+                .collect();
+            flags.extend([
+                "--config".to_owned(),
+                config.display().to_string(),
+                "--scope".to_owned(),
+                format!("x{}", net.cabinet),
+                "--api-listen".to_owned(),
+                net.api.to_string(),
+                // Discover at start and on request only, so the demo's output says what
+                // happened when.
+                "--rediscover-interval".to_owned(),
+                "0s".to_owned(),
+            ]);
+            LocalAgent::spawn(exe, &dir, &id, &flags)
         })
         .collect()
 }
 
 /// The whole hardware part of the demo, printed step by step.
-pub async fn run(cluster: &LocalCluster, client: &Client) -> anyhow::Result<Racks> {
+pub async fn run(
+    cluster: &LocalCluster,
+    client: &Client,
+    sample: &Sample,
+) -> anyhow::Result<Racks> {
     let exe = std::env::current_exe().context("cannot find the cairn executable")?;
     let password = password();
     let sims = super::scenario::step(
@@ -144,9 +175,15 @@ pub async fn run(cluster: &LocalCluster, client: &Client) -> anyhow::Result<Rack
         start_bmcs(&password),
     )
     .await?;
+    let nets = (0..CABINETS.len())
+        .map(BootNet::pick)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let replicas: Vec<std::net::SocketAddr> = cluster.replicas().map(|r| r.api_addr()).collect();
     let mut racks = Racks {
         sims,
         agents: Vec::new(),
+        nets,
+        partition: Some(Partition::start(&replicas).await?),
     };
     super::scenario::step(
         "pointed the sample's Redfish endpoints at them, each with its BMC password (PATCH)",
@@ -154,7 +191,8 @@ pub async fn run(cluster: &LocalCluster, client: &Client) -> anyhow::Result<Rack
     )
     .await?;
     let before = Inventory::read(client).await?;
-    racks.agents = start_agents(&exe, cluster.dir(), cluster)?;
+    let partition = racks.partition.as_ref().context("the relays run")?;
+    racks.agents = start_agents(&exe, cluster.dir(), cluster, &racks.nets, partition)?;
     let names: Vec<String> = racks.agents.iter().map(|a| a.id.clone()).collect();
     super::scenario::step(
         &format!(
@@ -189,6 +227,7 @@ pub async fn run(cluster: &LocalCluster, client: &Client) -> anyhow::Result<Rack
         all_on(client, nodes),
     )
     .await?;
+    super::rack_boot::run(client, sample, &racks.nets, partition).await?;
     Ok(racks)
 }
 

@@ -142,7 +142,7 @@ async fn scenario(cluster: &mut LocalCluster, args: &DemoArgs) -> anyhow::Result
     restart(cluster, leader, &before).await?;
 
     // Kept until the scenario ends: dropping it stops the agents and the simulated BMCs.
-    let _racks = racks::run(cluster, &cluster.client(new_leader)?).await?;
+    let _racks = racks::run(cluster, &cluster.client(new_leader)?, &sample).await?;
 
     let url = cluster.api_url(new_leader)?;
     println!();
@@ -152,6 +152,7 @@ async fn scenario(cluster: &mut LocalCluster, args: &DemoArgs) -> anyhow::Result
     println!("  cairn --api {url} cluster status");
     println!("  cairn --api {url} groups members rack-x1001");
     println!("  cairn --api {url} agents");
+    println!("  cairn --api {url} boots");
     println!("  cairn --api {url} power status x1001");
     println!("  cairn --api {url} power off x1000c0s[0-3]b0n[0-1]");
     println!("  cairn --api {url} discover --force");

@@ -4,6 +4,7 @@
 //! transitions (deadlines, expiry). The protocol itself is documented in
 //! `protocols/proto/agent.proto`.
 
+mod desired;
 mod registry;
 mod service;
 mod status;
@@ -11,5 +12,5 @@ pub mod timers;
 mod watch;
 pub mod work;
 
-pub use registry::{AgentState, HEARTBEAT_INTERVAL, Liveness, Registry, STALE_AFTER};
+pub use registry::{AgentHealth, AgentState, HEARTBEAT_INTERVAL, Liveness, Registry, STALE_AFTER};
 pub use service::{AgentGrpc, LEADER_SEEN_PATH, SeenRequest, leader_api_addr};

@@ -23,6 +23,17 @@ pub struct Liveness {
     pub last_seen_ms: u64,
     /// The version it last announced.
     pub version: String,
+    /// What its last heartbeat said of its outbox and desired state, if it sent one.
+    pub health: Option<AgentHealth>,
+}
+
+/// What an agent's heartbeat tells of its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct AgentHealth {
+    /// Reports waiting in its outbox.
+    pub outbox_depth: u64,
+    /// The desired-state revision it holds.
+    pub desired_revision: u64,
 }
 
 /// Whether an agent is currently heard from.
@@ -79,17 +90,21 @@ impl Registry {
         let _ = rx.wait_for(|c| *c).await;
     }
 
-    /// Record that `id` was heard from now, running `version` (`None`: as last announced).
-    pub fn seen(&self, id: &str, version: Option<&str>) {
+    /// Record that `id` was heard from now, running `version` (`None`: as last announced),
+    /// in the state `health` says (`None`: as last told).
+    pub fn seen(&self, id: &str, version: Option<&str>, health: Option<AgentHealth>) {
         let mut table = self.table();
+        let last = table.get(id);
         let version = version
             .map(str::to_owned)
-            .or_else(|| table.get(id).map(|l| l.version.clone()))
+            .or_else(|| last.map(|l| l.version.clone()))
             .unwrap_or_default();
+        let health = health.or_else(|| last.and_then(|l| l.health));
         let entry = Liveness {
             last_seen: Instant::now(),
             last_seen_ms: crate::clock::now_ms(),
             version,
+            health,
         };
         table.insert(id.to_owned(), entry);
     }

@@ -9,7 +9,7 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 use tonic::{Request, Response, Status};
 
-use super::registry::HEARTBEAT_INTERVAL;
+use super::registry::{AgentHealth, HEARTBEAT_INTERVAL};
 use super::status::{invalid, unregistered};
 use super::watch::{self, WorkStream};
 use crate::api::extract::ReadMode;
@@ -29,6 +29,10 @@ pub struct SeenRequest {
     /// The version it announced, if this call announced one.
     #[serde(default)]
     pub version: Option<String>,
+    /// Its outbox depth and desired-state revision, if this call told them (a heartbeat).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub health: Option<AgentHealth>,
 }
 
 /// Largest message accepted from an agent (a report is at most 1 MiB; room for framing).
@@ -64,14 +68,15 @@ impl AgentGrpc {
 
     /// Record that `id` was heard from: here when this replica leads, else on the leader
     /// (in the background: liveness must never slow an agent's call down).
-    fn seen(&self, id: &str, version: Option<&str>) {
+    fn seen(&self, id: &str, version: Option<&str>, health: Option<AgentHealth>) {
         match leader_api_addr(&self.state) {
-            Some((true, _)) | None => self.state.agents().seen(id, version),
+            Some((true, _)) | None => self.state.agents().seen(id, version, health),
             Some((false, addr)) => {
                 let http = self.state.http_client();
                 let body = SeenRequest {
                     id: id.to_owned(),
                     version: version.map(str::to_owned),
+                    health,
                 };
                 tokio::spawn(async move {
                     let url = format!("http://{addr}{LEADER_SEEN_PATH}");
@@ -118,7 +123,7 @@ impl AgentService for AgentGrpc {
                 inv.agents().agent(&id).map_or(0, |a| a.last_seq)
             })
             .await?;
-        self.seen(&id, Some(&version));
+        self.seen(&id, Some(&version), None);
         Ok(Response::new(pb::RegisterResponse {
             last_applied_seq: last,
             heartbeat_interval_ms: Self::heartbeat_ms(),
@@ -138,7 +143,11 @@ impl AgentService for AgentGrpc {
             })
             .await?;
         if registered {
-            self.seen(&m.agent_id, Some(&m.version));
+            let health = AgentHealth {
+                outbox_depth: m.outbox_depth,
+                desired_revision: m.desired_revision,
+            };
+            self.seen(&m.agent_id, Some(&m.version), Some(health));
         }
         Ok(Response::new(pb::HeartbeatResponse {
             registered,
@@ -166,7 +175,7 @@ impl AgentService for AgentGrpc {
             .replica()
             .read(|inv| inv.agents().agent(&agent).map(|a| a.last_seq));
         if applied.is_some_and(|last| seq <= last) {
-            self.seen(&agent, None);
+            self.seen(&agent, None, None);
             return Ok(Response::new(pb::ReportResponse {
                 seq,
                 duplicate: true,
@@ -183,7 +192,7 @@ impl AgentService for AgentGrpc {
             .map_err(|e| write_status(&agent, e))?;
         let duplicate = outcome.count == 0;
         tracing::debug!(%agent, seq, items, duplicate, "report applied");
-        self.seen(&agent, None);
+        self.seen(&agent, None, None);
         Ok(Response::new(pb::ReportResponse { seq, duplicate }))
     }
 
@@ -192,11 +201,17 @@ impl AgentService for AgentGrpc {
     async fn watch(&self, req: Request<pb::WatchRequest>) -> Result<Response<WorkStream>, Status> {
         let m = req.into_inner();
         validate_agent_id(&m.agent_id).map_err(|e| Status::invalid_argument(e.to_string()))?;
-        tracing::info!(agent = %m.agent_id, discover_after = m.discover_after, "agent watches");
+        tracing::info!(
+            agent = %m.agent_id,
+            discover_after = m.discover_after,
+            desired_after = m.desired_after,
+            "agent watches"
+        );
         Ok(Response::new(watch::start(
             self.state.clone(),
             m.agent_id,
             m.discover_after,
+            m.desired_after,
         )))
     }
 }

@@ -30,12 +30,17 @@ pub type WorkStream = ReceiverStream<Result<pb::WorkBatch, Status>>;
 
 /// Start streaming `agent_id`'s work; the stream ends when the agent hangs up, the agent is
 /// removed, or the replica stops.
-pub(super) fn start(state: AppState, agent_id: String, discover_after: u64) -> WorkStream {
+pub(super) fn start(
+    state: AppState,
+    agent_id: String,
+    discover_after: u64,
+    desired_after: u64,
+) -> WorkStream {
     let (tx, rx) = mpsc::channel(BUFFER);
     let span = tracing::info_span!("watch", agent = %agent_id);
     tokio::spawn(
         async move {
-            match run(&state, &agent_id, discover_after, &tx).await {
+            match run(&state, &agent_id, discover_after, desired_after, &tx).await {
                 Ok(()) => tracing::debug!("watch ended"),
                 Err(status) => {
                     tracing::info!(%status, "watch ended");
@@ -55,10 +60,16 @@ async fn send(tx: &Tx, batch: WorkBatch) -> bool {
     tx.send(Ok(batch.into())).await.is_ok()
 }
 
-async fn run(state: &AppState, agent_id: &str, discover_after: u64, tx: &Tx) -> Result<(), Status> {
+async fn run(
+    state: &AppState,
+    agent_id: &str,
+    discover_after: u64,
+    desired_after: u64,
+    tx: &Tx,
+) -> Result<(), Status> {
     let replica = state.replica();
     let mut applied = replica.metrics();
-    let mut delivered = Delivered::new(discover_after);
+    let mut delivered = Delivered::new(discover_after, desired_after);
     let give_up = Instant::now() + REGISTRATION_WAIT;
     let first = loop {
         if let Some(batch) = replica.read(|inv| delivered.full(inv, agent_id)) {
@@ -89,11 +100,12 @@ async fn run(state: &AppState, agent_id: &str, discover_after: u64, tx: &Tx) -> 
                 if changed.is_err() {
                     return Err(Status::unavailable("this replica is shutting down"));
                 }
-                // Power results arrive by the thousand in a transition and change no agent's
+                // Power results and boot events arrive by the thousand and change no agent's
                 // work: skip the diff unless a command that can change it was applied.
-                let (now, work_changed) =
-                    replica.read(|inv| (inv.revision(), inv.agent_work_changed_at()));
-                if now == revision || work_changed <= revision {
+                let (now, work_changed, desired_changed) = replica.read(|inv| {
+                    (inv.revision(), inv.agent_work_changed_at(), inv.desired_changed_at())
+                });
+                if now == revision || (work_changed <= revision && desired_changed <= revision) {
                     revision = now;
                     continue;
                 }
@@ -111,7 +123,7 @@ async fn run(state: &AppState, agent_id: &str, discover_after: u64, tx: &Tx) -> 
                 keepalive.reset();
             }
             _ = keepalive.tick() => {
-                let batch = WorkBatch { revision, full: false, items: Vec::new() };
+                let batch = WorkBatch { revision, full: false, items: Vec::new(), desired: None };
                 if !send(tx, batch).await {
                     return Ok(());
                 }

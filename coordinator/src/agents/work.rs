@@ -104,22 +104,43 @@ pub struct Delivered {
     aborts: HashSet<String>,
     endpoints: HashMap<Xname, EndpointDigest>,
     discover_after: u64,
+    /// The desired-state revision the agent holds once it applied what was sent (0: none).
+    desired_at: u64,
 }
 
 impl Delivered {
-    /// A stream whose agent already has the discover requests up to `discover_after`.
-    pub fn new(discover_after: u64) -> Delivered {
+    /// A stream whose agent already has the discover requests up to `discover_after` and
+    /// the desired state at revision `desired_after` (0: none).
+    pub fn new(discover_after: u64, desired_after: u64) -> Delivered {
         Delivered {
             discover_after,
+            desired_at: desired_after,
             ..Delivered::default()
         }
     }
 
     /// The agent's whole work (the first message of a stream); `None` if it is not registered.
+    /// Its desired-state part always has a mark, so the agent learns the revision it holds
+    /// even when nothing changed.
     pub fn full(&mut self, inv: &Inventory, agent_id: &str) -> Option<WorkBatch> {
-        let discover_after = self.discover_after;
-        *self = Delivered::new(discover_after);
-        self.collect(inv, agent_id, true)
+        let (discover_after, desired_after) = (self.discover_after, self.desired_at);
+        *self = Delivered::new(discover_after, desired_after);
+        let mut batch = self.collect(inv, agent_id, true)?;
+        if batch.desired.is_none() {
+            let revision = inv.revision().max(self.desired_at);
+            self.desired_at = revision;
+            batch.desired = Some(cairn_protocols::desired::DesiredMark {
+                revision,
+                full: false,
+                shared_replaced: false,
+            });
+        }
+        Some(batch)
+    }
+
+    /// The desired-state revision the agent holds once it applied what was sent.
+    pub fn desired_at(&self) -> u64 {
+        self.desired_at
     }
 
     /// What changed since the last call; `None` if the agent is no longer registered.
@@ -143,10 +164,16 @@ impl Delivered {
                 self.discover_after = r.id;
             }
         }
+        let desired = super::desired::since(inv, agent, self.desired_at).map(|(more, mark)| {
+            items.extend(more);
+            self.desired_at = mark.revision;
+            mark
+        });
         Some(WorkBatch {
             revision: inv.revision(),
             full,
             items,
+            desired,
         })
     }
 

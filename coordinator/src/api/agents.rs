@@ -50,6 +50,11 @@ pub struct AgentView {
     pub state: String,
     /// When the leader last heard from it (RFC 3339); null if this leader never has.
     pub last_seen: Option<String>,
+    /// Reports waiting in its outbox, as its last heartbeat said (null: not told yet). A
+    /// rack that was cut off drains it once it reaches the coordinators again.
+    pub outbox_depth: Option<u64>,
+    /// The desired-state revision it holds durably, as its last heartbeat said.
+    pub desired_revision: Option<u64>,
     /// When it last registered (RFC 3339).
     pub registered: String,
     /// The highest report sequence number applied.
@@ -111,6 +116,11 @@ async fn list(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Agen
                             .as_ref()
                             .map_or_else(|| a.version.clone(), |l| l.version.clone()),
                         state: registry.state(&a.id).as_str().to_owned(),
+                        outbox_depth: live.as_ref().and_then(|l| l.health).map(|h| h.outbox_depth),
+                        desired_revision: live
+                            .as_ref()
+                            .and_then(|l| l.health)
+                            .map(|h| h.desired_revision),
                         last_seen: live.map(|l| rfc3339_ms(l.last_seen_ms)),
                         registered: rfc3339_ms(a.registered_ms),
                         last_report_seq: a.last_seq,
@@ -149,7 +159,8 @@ async fn seen(
 ) -> Result<axum::http::StatusCode, ApiError> {
     cairn_protocols::agent::validate_agent_id(&body.id)
         .map_err(|e| ApiError::BadRequest(format!("id: {e}")))?;
-    s.agents().seen(&body.id, body.version.as_deref());
+    s.agents()
+        .seen(&body.id, body.version.as_deref(), body.health);
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

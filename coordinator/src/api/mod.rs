@@ -6,6 +6,7 @@ mod agents;
 mod boot_params;
 mod boot_service;
 pub mod boot_source;
+mod boots;
 mod cloud_init_admin;
 mod cluster;
 mod component_patch;
@@ -107,6 +108,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(cluster::routes())
         .merge(service::routes())
         .merge(agents::routes())
+        .merge(boots::routes())
         .merge(power::routes())
         .merge(power_status::routes())
         .merge(boot_params::routes())

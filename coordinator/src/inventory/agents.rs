@@ -183,15 +183,21 @@ impl AgentCommand {
         };
         let (mut components, mut interfaces) = (Vec::new(), Vec::new());
         for item in &report.items {
-            if let ReportItem::Discovery(d) = item
-                && let cairn_protocols::DiscoveryOutcome::Found {
-                    components: cs,
-                    interfaces: is,
-                    ..
-                } = &d.outcome
-            {
-                components.extend(cs.iter().map(|c| c.id.clone()));
-                interfaces.extend(is.iter().map(|i| i.id.clone()));
+            match item {
+                ReportItem::Discovery(d) => {
+                    if let cairn_protocols::DiscoveryOutcome::Found {
+                        components: cs,
+                        interfaces: is,
+                        ..
+                    } = &d.outcome
+                    {
+                        components.extend(cs.iter().map(|c| c.id.clone()));
+                        interfaces.extend(is.iter().map(|i| i.id.clone()));
+                    }
+                }
+                ReportItem::MacSeen(m) => interfaces.push(m.mac.smd_id()),
+                ReportItem::LeaseAssigned(l) => interfaces.push(l.mac.smd_id()),
+                _ => {}
             }
         }
         if components.is_empty() && interfaces.is_empty() {

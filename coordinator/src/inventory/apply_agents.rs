@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use cairn_protocols::agent::{Report, ReportItem, cabinet_name};
 
 use super::agents::{AgentCommand, AgentRecord, DISCOVER_REQUESTS_KEPT, DiscoverRecord};
+use super::apply_boot_reports::{apply_lease, apply_mac_seen, apply_phone_home};
 use super::apply_discovery::apply_discovery;
 use super::apply_power::{apply_result, apply_sample};
 use super::command::ApplyError;
@@ -139,6 +140,10 @@ fn apply_report(inv: &mut Inventory, report: Report, now_ms: u64) -> Result<usiz
                 }
                 None => 0,
             },
+            ReportItem::BootEvent(e) => inv.boot_events.note(&agent.id, e),
+            ReportItem::MacSeen(m) => apply_mac_seen(inv, &agent.id, m),
+            ReportItem::LeaseAssigned(l) => apply_lease(inv, l),
+            ReportItem::PhoneHome(p) => apply_phone_home(inv, p),
         };
     }
     Ok(n)

@@ -93,7 +93,7 @@ pub(super) fn apply(inv: &mut Inventory, cmd: BootCommand) -> Result<usize, Appl
 
 /// The keys a body selects: `hosts` as given, `macs` and `nids` resolved to their nodes.
 /// Unresolvable selectors fail with `missing`, naming the selector. Sorted, without repeats.
-fn targets(
+pub(super) fn targets(
     inv: &Inventory,
     bp: &BootParameters,
     missing: fn(String) -> ApplyError,
@@ -224,7 +224,7 @@ fn merge_defaults(cur: &mut ClusterDefaults, new: ClusterDefaults) {
 
 /// Keep the node's last report; BSS also shows it in the node's own boot entry, so do that
 /// when the node has one.
-fn record_phone_home(
+pub(super) fn record_phone_home(
     inv: &mut Inventory,
     id: cairn_protocols::Xname,
     report: PhoneHome,

@@ -11,9 +11,10 @@ use cairn_protocols::agent::ReportItem;
 use super::agents::AgentCommand;
 use super::boot::BootCommand;
 use super::command::Command;
+use super::desired::{DesiredLog, Touch};
 
 /// The revisions at which each kind of record last changed (see the module docs).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct ChangeMarks {
     /// Anything an agent's Watch stream is computed from: transitions, endpoints, discover
     /// requests, registrations.
@@ -21,6 +22,8 @@ pub(super) struct ChangeMarks {
     /// Anything a bootscript or cloud-init answer is rendered from: components, interfaces,
     /// groups, boot parameters, cloud-init data.
     pub(super) boot_answers: u64,
+    /// Which nodes' desired records changed when (see `desired`).
+    pub(super) desired: DesiredLog,
 }
 
 impl PartialEq for ChangeMarks {
@@ -36,28 +39,43 @@ impl ChangeMarks {
         ChangeMarks {
             agent_work: revision,
             boot_answers: revision,
+            desired: DesiredLog::starting_at(revision),
         }
     }
 
-    /// Notes that `cmd` was applied at `revision`.
-    pub(super) fn note(&mut self, cmd: &Command, revision: u64) {
+    /// Notes that `cmd`, which may change the desired records `touch` lists, was applied at
+    /// `revision`.
+    pub(super) fn note(&mut self, cmd: &Command, revision: u64, touch: Touch) {
         if may_change_agent_work(cmd) {
             self.agent_work = revision;
         }
         if may_change_boot_answers(cmd) {
             self.boot_answers = revision;
         }
+        self.desired.record(revision, touch);
     }
 }
 
 /// Whether a report carries discovery results (which add and change components, interfaces
 /// and endpoints); power results, samples and acknowledgements change none of them.
 fn has_discovery(cmd: &Command) -> bool {
+    report_has(cmd, |i| matches!(i, ReportItem::Discovery(_)))
+}
+
+/// Whether a report changes interfaces: discovery, MACs seen and addresses given by a rack
+/// (boot events and phone-homes, by the thousand in a boot storm, change none).
+fn changes_interfaces(cmd: &Command) -> bool {
+    report_has(cmd, |i| {
+        matches!(
+            i,
+            ReportItem::Discovery(_) | ReportItem::MacSeen(_) | ReportItem::LeaseAssigned(_)
+        )
+    })
+}
+
+fn report_has(cmd: &Command, pred: impl Fn(&ReportItem) -> bool) -> bool {
     match cmd {
-        Command::Agent(AgentCommand::Report { report, .. }) => report
-            .items
-            .iter()
-            .any(|i| matches!(i, ReportItem::Discovery(_))),
+        Command::Agent(AgentCommand::Report { report, .. }) => report.items.iter().any(pred),
         _ => false,
     }
 }
@@ -73,13 +91,13 @@ fn may_change_agent_work(cmd: &Command) -> bool {
 }
 
 /// False for what provably leaves boot answers alone: power transitions and their ticks,
-/// agent registrations and discover requests, reports without discovery results, and
+/// agent registrations and discover requests, reports that change no interface, and
 /// phone-home records (stored for operators, never rendered into an answer; a booting rack
 /// sends thousands).
 fn may_change_boot_answers(cmd: &Command) -> bool {
     match cmd {
         Command::Power(_) | Command::Boot(BootCommand::PhoneHome { .. }) => false,
-        Command::Agent(AgentCommand::Report { .. }) => has_discovery(cmd),
+        Command::Agent(AgentCommand::Report { .. }) => changes_interfaces(cmd),
         Command::Agent(_) => false,
         _ => true,
     }
@@ -104,9 +122,13 @@ mod tests {
     #[test]
     fn only_discovery_in_a_report_marks_agent_work() {
         let mut marks = ChangeMarks::all_at(3);
-        marks.note(&report(vec![ReportItem::DiscoverDone(1)]), 4);
+        marks.note(
+            &report(vec![ReportItem::DiscoverDone(1)]),
+            4,
+            Touch::Nothing,
+        );
         assert_eq!(marks.agent_work, 3);
-        marks.note(&Command::DeleteAllRedfishEndpoints, 5);
+        marks.note(&Command::DeleteAllRedfishEndpoints, 5, Touch::Nothing);
         assert_eq!(marks.agent_work, 5);
     }
 
@@ -116,10 +138,15 @@ mod tests {
         marks.note(
             &Command::Power(crate::inventory::PowerCommand::Tick { now_ms: 1 }),
             4,
+            Touch::Nothing,
         );
-        marks.note(&report(vec![ReportItem::DiscoverDone(1)]), 5);
+        marks.note(
+            &report(vec![ReportItem::DiscoverDone(1)]),
+            5,
+            Touch::Nothing,
+        );
         assert_eq!((marks.agent_work, marks.boot_answers), (4, 3));
-        marks.note(&Command::DeleteAllComponents, 6);
+        marks.note(&Command::DeleteAllComponents, 6, Touch::Everything);
         assert_eq!(marks.boot_answers, 6);
     }
 }

@@ -32,6 +32,9 @@ pub struct Inventory {
     /// PCS transitions and reported power states.
     #[serde(default)]
     pub(super) power: super::power::PowerRecords,
+    /// The boot steps agents served, per node.
+    #[serde(default)]
+    pub(super) boot_events: super::boot_events::BootEventRecords,
     /// Derived from the records, never stored: rebuilt on restore, kept current by `apply`.
     #[serde(skip)]
     pub(super) index: super::index::Indexes,
@@ -207,7 +210,8 @@ impl Inventory {
             interfaces: &self.interfaces,
         };
         self.index.forget(&touched, &records);
-        self.changes.note(&cmd, self.revision);
+        let desired = super::desired::touch_of(self, &cmd);
+        self.changes.note(&cmd, self.revision, desired);
         let outcome = super::apply::apply(self, cmd);
         let records = Records {
             components: &self.components,

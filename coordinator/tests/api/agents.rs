@@ -24,7 +24,7 @@ async fn the_list_joins_registrations_and_liveness() {
     assert_eq!(a["version"], "0.1.0");
     assert_eq!(a["last_report_seq"], 0);
 
-    app.state.agents().seen("rack-1", Some("0.2.0"));
+    app.state.agents().seen("rack-1", Some("0.2.0"), None);
     report(&app, "rack-1", 5, vec![]).await.unwrap();
     let a = app.get_ok(AGENTS).await["agents"][0].clone();
     assert_eq!(a["state"], "connected");
@@ -80,7 +80,7 @@ async fn discover_asks_the_agents_whose_scope_holds_the_targets() {
     let work = |agent: &str| -> WorkBatch {
         app.state
             .replica()
-            .read(|inv| Delivered::new(0).full(inv, agent))
+            .read(|inv| Delivered::new(0, 0).full(inv, agent))
             .unwrap()
     };
     let discover = |b: &WorkBatch| -> Vec<(u64, Vec<String>)> {
@@ -147,7 +147,7 @@ async fn discover_asks_the_agents_whose_scope_holds_the_targets() {
     let later = app
         .state
         .replica()
-        .read(|inv| Delivered::new(id).full(inv, "rack-1"))
+        .read(|inv| Delivered::new(id, 0).full(inv, "rack-1"))
         .unwrap();
     assert_eq!(discover(&later), [(all_id, vec![])]);
 
@@ -231,7 +231,7 @@ async fn credentials_reach_only_the_agent_of_their_cabinet() {
             })
             .collect()
     };
-    let (mut one, mut two) = (Delivered::new(0), Delivered::new(0));
+    let (mut one, mut two) = (Delivered::new(0, 0), Delivered::new(0, 0));
     let b = read("rack-1", &mut one, true);
     assert!(b.full);
     assert_eq!(
@@ -313,7 +313,7 @@ async fn a_new_stream_resends_open_tasks_with_their_status() {
     let fresh = || {
         app.state
             .replica()
-            .read(|inv| Delivered::new(0).full(inv, "rack-1"))
+            .read(|inv| Delivered::new(0, 0).full(inv, "rack-1"))
             .unwrap()
     };
     assert_eq!(

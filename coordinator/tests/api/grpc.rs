@@ -57,6 +57,7 @@ async fn watch(
         .watch(pb::WatchRequest {
             agent_id: agent_id.into(),
             discover_after: 0,
+            desired_after: 0,
         })
         .await
         .unwrap()
@@ -135,6 +136,7 @@ async fn an_agent_registers_watches_and_reports_over_grpc() {
         .heartbeat(pb::HeartbeatRequest {
             agent_id: "rack-1".into(),
             version: "0.1.1".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -144,10 +146,17 @@ async fn an_agent_registers_watches_and_reports_over_grpc() {
     let mut stream = watch(&mut client, "rack-1").await;
     let first = next(&mut stream).await;
     assert!(first.full);
+    let endpoints: Vec<_> = first
+        .items
+        .iter()
+        .filter(|i| !matches!(i, WorkItem::Desired(_)))
+        .collect();
     assert!(
-        matches!(&first.items[..], [WorkItem::Endpoint(e)] if e.id == x(&bmc(1000, 0))),
+        matches!(&endpoints[..], [WorkItem::Endpoint(e)] if e.id == x(&bmc(1000, 0))),
         "{first:?}"
     );
+    // The rack's desired state comes whole with the first message.
+    assert!(first.desired.is_some_and(|m| m.full), "{first:?}");
 
     // A transition created through REST reaches the agent as tasks.
     let id = app.start_transition("soft-restart", &[bmc(1000, 0)]).await;
@@ -380,6 +389,7 @@ async fn followers_forward_agent_calls_and_serve_watch() {
     on_3.heartbeat(pb::HeartbeatRequest {
         agent_id: "rack-1".into(),
         version: "0.1.2".into(),
+        ..Default::default()
     })
     .await
     .unwrap();

@@ -11,6 +11,7 @@ mod boot_cache;
 mod cloud_init;
 mod cluster;
 mod components;
+mod desired;
 mod groups;
 mod grpc;
 mod interfaces;

@@ -184,6 +184,8 @@ const CAIRN: &[(&str, &str)] = &[
     ("POST", "/apis/cairn/v1/internal/propose"),
     ("POST", "/apis/cairn/v1/internal/read-index"),
     ("GET", "/apis/cairn/v1/agents"),
+    ("GET", "/apis/cairn/v1/boots"),
+    ("GET", "/apis/cairn/v1/boots/{id}"),
     ("DELETE", "/apis/cairn/v1/agents/{id}"),
     ("POST", "/apis/cairn/v1/internal/agents/seen"),
     ("GET", "/healthz"),

@@ -3,6 +3,8 @@
 //! message validates it: a malformed one is a [`PbError`] naming the field, which the
 //! coordinator answers with `INVALID_ARGUMENT`.
 
+mod boot_report;
+mod desired;
 mod power;
 mod registration;
 mod report;

@@ -1,5 +1,9 @@
 //! `ReportRequest` ↔ [`Report`] and its items.
 
+use super::boot_report::{
+    decode_boot_event, decode_lease, decode_mac_seen, decode_phone_home, encode_boot_event,
+    encode_lease, encode_mac_seen, encode_phone_home,
+};
 use super::power::{management_state, power_state, task_status};
 use super::{PbError, text, time_ms, unix_ms, xname};
 use crate::agent::{
@@ -64,6 +68,18 @@ fn decode_item(item: pb::ReportItem) -> Result<ReportItem, PbError> {
             Err(PbError::new("discover_done.request_id", "must be positive"))
         }
         Some(Body::DiscoverDone(d)) => Ok(ReportItem::DiscoverDone(d.request_id)),
+        Some(Body::BootEvent(e)) => decode_boot_event(e)
+            .map(ReportItem::BootEvent)
+            .map_err(|e| e.within("boot_event")),
+        Some(Body::MacSeen(m)) => decode_mac_seen(m)
+            .map(ReportItem::MacSeen)
+            .map_err(|e| e.within("mac_seen")),
+        Some(Body::LeaseAssigned(l)) => decode_lease(l)
+            .map(ReportItem::LeaseAssigned)
+            .map_err(|e| e.within("lease_assigned")),
+        Some(Body::PhoneHome(p)) => decode_phone_home(p)
+            .map(ReportItem::PhoneHome)
+            .map_err(|e| e.within("phone_home")),
     }
 }
 
@@ -129,6 +145,10 @@ impl From<ReportItem> for pb::ReportItem {
                 observed_unix_ms: unix_ms(Some(s.observed_ms)),
             }),
             ReportItem::DiscoverDone(id) => Body::DiscoverDone(pb::DiscoverDone { request_id: id }),
+            ReportItem::BootEvent(e) => Body::BootEvent(encode_boot_event(e)),
+            ReportItem::MacSeen(m) => Body::MacSeen(encode_mac_seen(m)),
+            ReportItem::LeaseAssigned(l) => Body::LeaseAssigned(encode_lease(l)),
+            ReportItem::PhoneHome(p) => Body::PhoneHome(encode_phone_home(p)),
         };
         pb::ReportItem { body: Some(body) }
     }
@@ -179,6 +199,33 @@ mod tests {
                 observed_ms: 5,
             }),
             ReportItem::DiscoverDone(3),
+            ReportItem::BootEvent(crate::agent::BootEvent {
+                xname: Some(Xname::parse("x1000c0s0b0n1").unwrap()),
+                mac: Some("02:00:00:00:00:01".parse().unwrap()),
+                step: crate::agent::BootStep::Script,
+                ip: Some("10.1.0.5".parse().unwrap()),
+                at_ms: 9,
+            }),
+            ReportItem::MacSeen(crate::agent::MacSeen {
+                mac: "02:00:00:00:00:02".parse().unwrap(),
+                ip: None,
+                vendor_class: Some("PXEClient:Arch:00007:UNDI:003016".into()),
+                at_ms: 10,
+            }),
+            ReportItem::LeaseAssigned(crate::agent::LeaseAssigned {
+                xname: Xname::parse("x1000c0s0b0n1").unwrap(),
+                mac: "02:00:00:00:00:01".parse().unwrap(),
+                ip: "10.1.0.6".parse().unwrap(),
+                at_ms: 11,
+            }),
+            ReportItem::PhoneHome(crate::agent::PhoneHomeReport {
+                xname: Xname::parse("x1000c0s0b0n1").unwrap(),
+                report: crate::PhoneHome {
+                    hostname: "nid000001".into(),
+                    ..Default::default()
+                },
+                at_ms: 12,
+            }),
         ]);
         let back = Report::try_from(pb::ReportRequest::from(r.clone())).unwrap();
         assert_eq!(back, r);

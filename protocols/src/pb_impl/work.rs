@@ -38,6 +38,7 @@ impl From<WorkItem> for pb::Work {
                 force: d.force,
                 requested_unix_ms: unix_ms(Some(d.requested_ms)),
             }),
+            WorkItem::Desired(d) => super::desired::encode(d),
         };
         pb::Work { kind: Some(kind) }
     }
@@ -49,6 +50,7 @@ impl From<WorkBatch> for pb::WorkBatch {
             revision: b.revision,
             full: b.full,
             items: b.items.into_iter().map(Into::into).collect(),
+            desired: b.desired.map(Into::into),
         }
     }
 }
@@ -100,6 +102,10 @@ fn decode_item(w: pb::Work) -> Result<WorkItem, PbError> {
             force: d.force,
             requested_ms: time_ms("discover.requested_unix_ms", d.requested_unix_ms)?.unwrap_or(0),
         }),
+        Some(other) => match super::desired::decode(other)? {
+            Some(d) => WorkItem::Desired(d),
+            None => return Err(PbError::new("kind", "unknown work item")),
+        },
     })
 }
 
@@ -119,6 +125,7 @@ impl TryFrom<pb::WorkBatch> for WorkBatch {
             revision: b.revision,
             full: b.full,
             items,
+            desired: b.desired.map(Into::into),
         })
     }
 }
@@ -134,6 +141,7 @@ impl TryFrom<pb::Work> for WorkItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desired::{DesiredInterface, DesiredItem, DesiredMark, DesiredNode, SharedRecord};
     use crate::power::{PowerOperation, TaskStatus};
     use crate::xname::Xname;
 
@@ -173,7 +181,41 @@ mod tests {
                     force: true,
                     requested_ms: 3,
                 }),
+                WorkItem::Desired(DesiredItem::Node(Box::new(DesiredNode {
+                    xname: x("x1000c0s0b0n0"),
+                    nid: Some(1),
+                    role: Some("Compute".into()),
+                    sub_role: None,
+                    arch: Some(crate::HmsArch::X86),
+                    enabled: true,
+                    interfaces: vec![DesiredInterface {
+                        mac: "02:00:00:00:00:01".parse().unwrap(),
+                        ips: vec!["10.1.0.1".parse().unwrap()],
+                    }],
+                    groups: vec!["compute".into()],
+                    boot_entry: Some(crate::BootEntry {
+                        kernel: "http://images/vmlinuz".into(),
+                        ..Default::default()
+                    }),
+                    instance_info: None,
+                }))),
+                WorkItem::Desired(DesiredItem::NodeRemoved(x("x1000c0s0b1n0"))),
+                WorkItem::Desired(DesiredItem::Shared(SharedRecord::BootEntry(
+                    crate::BootKey::Default,
+                    crate::BootEntry {
+                        kernel: "http://images/default".into(),
+                        ..Default::default()
+                    },
+                ))),
+                WorkItem::Desired(DesiredItem::Shared(SharedRecord::ClusterDefaults(
+                    crate::ClusterDefaults::default(),
+                ))),
             ],
+            desired: Some(DesiredMark {
+                revision: 41,
+                full: true,
+                shared_replaced: true,
+            }),
         };
         let back = WorkBatch::try_from(pb::WorkBatch::from(batch.clone())).unwrap();
         assert_eq!(back, batch);

@@ -10,6 +10,7 @@ mod common;
 mod crawl;
 mod faults;
 mod mockups;
+mod node;
 mod power;
 mod scale;
 mod tls;

@@ -40,7 +40,7 @@ const BOOT_DEADLINE: Duration = Duration::from_secs(240);
 
 /// The kernel and initrd, built into the target dir once per test process (the script reuses
 /// its downloaded .debs across runs; tests of one process must not rebuild it concurrently).
-async fn kernel_assets(peers: &Path, work: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) async fn kernel_assets(peers: &Path, work: &Path) -> anyhow::Result<PathBuf> {
     static BUILT: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
     BUILT
         .get_or_try_init(|| async {

@@ -11,3 +11,4 @@ mod boot_fixture;
 mod cloud_init_peer;
 mod ipxe_peer;
 mod multiprocess;
+mod netns;

@@ -10,7 +10,7 @@
 //! server), nginx's by file name (with the same header, ignored). [`report`] prints the ratio.
 
 mod cairn;
-mod nginx;
+pub(super) mod nginx;
 mod report;
 mod wrk;
 
@@ -145,7 +145,12 @@ pub struct Row {
     pub nginx: Measured,
 }
 
-fn find_binary(flag: &str, name: &str, fallback: &[&str]) -> anyhow::Result<PathBuf> {
+/// The binary `flag` names (`auto`: `name` on PATH, else the first of `fallback` that exists).
+pub(super) fn find_binary(
+    flag: &str,
+    name: &str,
+    fallback: &[&str],
+) -> anyhow::Result<PathBuf> {
     if flag != "auto" {
         let p = PathBuf::from(flag);
         anyhow::ensure!(p.is_file(), "--{name} {flag}: no such file");
@@ -332,7 +337,7 @@ async fn measure(
 }
 
 /// CPU time of the servers, from /proc.
-mod cpu {
+pub(super) mod cpu {
     /// Clock ticks per second of /proc/PID/stat (`getconf CLK_TCK`: 100 on Linux/x86_64).
     const TICKS_PER_SEC: f64 = 100.0;
 

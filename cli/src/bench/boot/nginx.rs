@@ -32,6 +32,18 @@ impl Nginx {
         root: &Path,
         workers: usize,
     ) -> anyhow::Result<Self> {
+        Self::start_with(bin, dir, root, workers, "").await
+    }
+
+    /// [`Nginx::start`], with `locations` (nginx directives, e.g. `location` blocks) added to
+    /// the server block.
+    pub async fn start_with(
+        bin: &Path,
+        dir: &Path,
+        root: &Path,
+        workers: usize,
+        locations: &str,
+    ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir.join("tmp"))
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let mut last = None;
@@ -39,7 +51,7 @@ impl Nginx {
         for _ in 0..5 {
             let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            match Self::start_on(bin, dir, root, workers, addr).await {
+            match Self::start_on(bin, dir, root, workers, addr, locations).await {
                 Ok(n) => return Ok(n),
                 Err(e) => last = Some(e),
             }
@@ -53,9 +65,10 @@ impl Nginx {
         root: &Path,
         workers: usize,
         addr: SocketAddr,
+        locations: &str,
     ) -> anyhow::Result<Self> {
         let conf = dir.join("nginx.conf");
-        std::fs::write(&conf, config(dir, root, workers, addr))
+        std::fs::write(&conf, config(dir, root, workers, addr, locations))
             .with_context(|| format!("cannot write {}", conf.display()))?;
         let error_log = dir.join("error.log");
         let child = Command::new(bin)
@@ -147,7 +160,7 @@ pub async fn version(bin: &Path) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn config(dir: &Path, root: &Path, workers: usize, addr: SocketAddr) -> String {
+fn config(dir: &Path, root: &Path, workers: usize, addr: SocketAddr, locations: &str) -> String {
     let d = dir.display();
     // As root, nginx's workers would become `nobody`, who cannot read a 0700 temp dir.
     let user = if is_root() { "user root;\n" } else { "" };
@@ -174,7 +187,7 @@ http {{
     server {{
         listen {addr} backlog=1024;
         root {root};
-    }}
+{locations}    }}
 }}
 "#,
         root = root.display(),
@@ -196,6 +209,7 @@ mod tests {
             Path::new("/tmp/b/www"),
             2,
             "127.0.0.1:8080".parse().expect("addr"),
+            "",
         );
         assert!(c.contains("listen 127.0.0.1:8080 backlog=1024;"));
         assert!(c.contains("root /tmp/b/www;"));

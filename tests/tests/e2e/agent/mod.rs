@@ -7,6 +7,7 @@
 //! BMC `i` listens on `127.43.<net>.<i+1>:8000` (plain HTTP) and is discovered by a scan of that
 //! /24 as `x<net>c0s<i+1>b0`, its systems as `...n0`, `...n1`.
 
+mod boot;
 mod discovery;
 mod failover;
 mod power;
