@@ -4,6 +4,7 @@
 //! [`report`] prints both side by side with the ratio and DESIGN.md's goals.
 
 mod boot;
+mod bootstorm;
 mod cairn_target;
 mod discovery;
 mod etcd_target;
@@ -43,6 +44,16 @@ pub enum BenchCmd {
     /// static files, and loads both with wrk, in the same run. Every process is killed and
     /// every directory removed at the end.
     Boot(boot::BootArgs),
+    /// A rack's boot storm: 10,000 virtual nodes boot from one agent (DHCP, iPXE script,
+    /// cloud-init), and the HTTP part against nginx serving the same bytes.
+    ///
+    /// Run it as `cargo run --release -p cairn-cli -- bench bootstorm`. Starts a coordinator
+    /// and one agent of this executable on a loopback /18 (127.64.0.0/18), loads the nodes,
+    /// lets them power on within `--ramp` and boot (DHCP through a relay, then HTTP from the
+    /// leased address), and times the storm; then the HTTP part alone against the agent and
+    /// against Debian's nginx (when installed), from the same addresses. Every process is
+    /// killed and every directory removed at the end.
+    Bootstorm(bootstorm::BootstormArgs),
     /// Redfish discovery of 1,000 simulated BMCs by one rack agent.
     ///
     /// Run it as `cargo run --release -p cairn-cli -- bench discovery`. Starts 3 replicas and
@@ -216,6 +227,7 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
     match cmd {
         BenchCmd::Inventory(args) => inventory(args).await,
         BenchCmd::Boot(args) => boot::run(args).await,
+        BenchCmd::Bootstorm(args) => bootstorm::run(args).await,
         BenchCmd::Discovery(args) => discovery::run(args).await,
         BenchCmd::Power(args) => power::run(args).await,
     }

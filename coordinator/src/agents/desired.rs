@@ -7,22 +7,29 @@ use cairn_protocols::desired::{DesiredItem, DesiredMark};
 
 use crate::inventory::{AgentRecord, Inventory};
 
-/// The items and mark that bring an agent holding the desired state at `after` (0: nothing)
-/// up to the replica's revision; `None` when nothing it holds changed.
-pub(super) fn since(
-    inv: &Inventory,
-    agent: &AgentRecord,
-    after: u64,
-) -> Option<(Vec<WorkItem>, DesiredMark)> {
-    let changes = (after > 0)
+/// What brings an agent holding the desired state at some revision up to the replica's.
+pub(super) enum Catchup {
+    /// These items, under this mark.
+    Send(Vec<WorkItem>, DesiredMark),
+    /// Nothing the agent holds changed up to this revision.
+    Unchanged(u64),
+}
+
+/// What an agent holding the desired state at `after` (0: nothing) needs. A revision this
+/// replica has not reached is not trusted: the replica may be a follower a little behind, but
+/// it may as well belong to a cluster rebuilt since, whose revisions started over; the agent
+/// gets the whole state, which is right in both cases.
+pub(super) fn since(inv: &Inventory, agent: &AgentRecord, after: u64) -> Catchup {
+    let changes = (after > 0 && after <= inv.revision())
         .then(|| inv.desired_changes_since(after))
         .flatten();
     let Some(changes) = changes else {
-        return Some(whole(inv, agent));
+        let (items, mark) = whole(inv, agent);
+        return Catchup::Send(items, mark);
     };
     let nodes: Vec<_> = changes.nodes.iter().filter(|x| agent.holds(x)).collect();
     if nodes.is_empty() && !changes.shared {
-        return None;
+        return Catchup::Unchanged(inv.revision());
     }
     let mut items: Vec<WorkItem> = nodes
         .into_iter()
@@ -37,13 +44,11 @@ pub(super) fn since(
         items.extend(shared(inv));
     }
     let mark = DesiredMark {
-        // A replica behind the agent (it applied less than the agent once got elsewhere)
-        // sends what changed after the agent's revision as it catches up.
-        revision: inv.revision().max(after),
+        revision: inv.revision(),
         full: false,
         shared_replaced: changes.shared,
     };
-    Some((items, mark))
+    Catchup::Send(items, mark)
 }
 
 /// Everything: the nodes of the scope and every shared record.

@@ -127,7 +127,7 @@ impl Delivered {
         *self = Delivered::new(discover_after, desired_after);
         let mut batch = self.collect(inv, agent_id, true)?;
         if batch.desired.is_none() {
-            let revision = inv.revision().max(self.desired_at);
+            let revision = inv.revision();
             self.desired_at = revision;
             batch.desired = Some(cairn_protocols::desired::DesiredMark {
                 revision,
@@ -164,11 +164,20 @@ impl Delivered {
                 self.discover_after = r.id;
             }
         }
-        let desired = super::desired::since(inv, agent, self.desired_at).map(|(more, mark)| {
-            items.extend(more);
-            self.desired_at = mark.revision;
-            mark
-        });
+        // Nothing changed for this agent: remember how far that is known, so the next call
+        // looks at the newer log entries only. The agent learns the revision with the next
+        // change (or the next stream's first message).
+        let desired = match super::desired::since(inv, agent, self.desired_at) {
+            super::desired::Catchup::Send(more, mark) => {
+                items.extend(more);
+                self.desired_at = mark.revision;
+                Some(mark)
+            }
+            super::desired::Catchup::Unchanged(upto) => {
+                self.desired_at = upto;
+                None
+            }
+        };
         Some(WorkBatch {
             revision: inv.revision(),
             full,

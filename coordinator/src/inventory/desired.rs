@@ -18,8 +18,9 @@ use super::boot::BootCommand;
 use super::command::{Command, GroupKind};
 use super::state::Inventory;
 
-/// Most node names the log holds; past it, the oldest entries go and the log starts later.
-const LOG_NODES: usize = 200_000;
+/// Most node names the log holds (some 5 MB); past it, the oldest entries go and the log
+/// starts later.
+const LOG_NODES: usize = 100_000;
 
 /// What one command may change in the desired states.
 #[derive(Debug, Clone, PartialEq, Eq)]

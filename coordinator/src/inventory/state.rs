@@ -210,7 +210,13 @@ impl Inventory {
             interfaces: &self.interfaces,
         };
         self.index.forget(&touched, &records);
-        let desired = super::desired::touch_of(self, &cmd);
+        // With no agent registered nobody needs to know what changed: the log stays empty and
+        // starts at the latest revision (an agent registering later gets its whole state).
+        let desired = if self.agents.agents.is_empty() {
+            super::desired::Touch::Everything
+        } else {
+            super::desired::touch_of(self, &cmd)
+        };
         self.changes.note(&cmd, self.revision, desired);
         let outcome = super::apply::apply(self, cmd);
         let records = Records {

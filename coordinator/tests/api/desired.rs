@@ -119,6 +119,11 @@ async fn the_stream_sends_the_scope_then_changes_since_a_revision() {
     );
     assert_eq!(held, mark.revision);
 
+    // A revision this replica never reached (a cluster rebuilt since): the whole state.
+    let (ahead, _) = watch(held + 1_000);
+    assert!(ahead.desired.unwrap().full);
+    assert_eq!(nodes(&ahead), ["x1000c0s0b0n0", "x1000c0s0b0n1"]);
+
     // Nothing changed since: a mark, no items.
     let (same, _) = watch(held);
     assert!(!same.desired.unwrap().full);

@@ -12,3 +12,4 @@ mod cloud_init_peer;
 mod ipxe_peer;
 mod multiprocess;
 mod netns;
+mod rack_boot_netns;

@@ -146,11 +146,7 @@ pub struct Row {
 }
 
 /// The binary `flag` names (`auto`: `name` on PATH, else the first of `fallback` that exists).
-pub(super) fn find_binary(
-    flag: &str,
-    name: &str,
-    fallback: &[&str],
-) -> anyhow::Result<PathBuf> {
+pub(super) fn find_binary(flag: &str, name: &str, fallback: &[&str]) -> anyhow::Result<PathBuf> {
     if flag != "auto" {
         let p = PathBuf::from(flag);
         anyhow::ensure!(p.is_file(), "--{name} {flag}: no such file");

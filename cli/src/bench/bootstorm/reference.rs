@@ -57,7 +57,11 @@ fn client_from(ip: IpAddr) -> anyhow::Result<reqwest::Client> {
 
 /// `GET` from the node's address: the status and body.
 async fn get(http: &reqwest::Client, url: &str) -> anyhow::Result<(u16, Vec<u8>)> {
-    let resp = http.get(url).send().await.with_context(|| format!("GET {url}"))?;
+    let resp = http
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
     let status = resp.status().as_u16();
     Ok((status, resp.bytes().await?.to_vec()))
 }
@@ -98,7 +102,11 @@ pub async fn write_files(server: SocketAddr, nodes: &[Node], root: &Path) -> any
 
 /// Check, on a sample of nodes, that nginx at `nginx` answers exactly what the agent at
 /// `agent` does, status and bytes.
-pub async fn same_answers(agent: SocketAddr, nginx: SocketAddr, nodes: &[Node]) -> anyhow::Result<()> {
+pub async fn same_answers(
+    agent: SocketAddr,
+    nginx: SocketAddr,
+    nodes: &[Node],
+) -> anyhow::Result<()> {
     let step = (nodes.len() / 16).max(1);
     for node in nodes.iter().step_by(step) {
         let http = client_from(IpAddr::V4(node.ip))?;

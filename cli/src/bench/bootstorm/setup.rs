@@ -43,12 +43,7 @@ const IMAGES: &str = "http://127.0.0.1:9/images/compute";
 
 /// Node `i`'s xname: 8 nodes per slot, 256 slots per chassis, 8 chassis.
 pub fn xname(i: u32) -> String {
-    format!(
-        "x{CABINET}c{}s{}b0n{}",
-        i / 2048,
-        (i / 8) % 256,
-        i % 8
-    )
+    format!("x{CABINET}c{}s{}b0n{}", i / 2048, (i / 8) % 256, i % 8)
 }
 
 /// Node `i`'s address.

@@ -10,8 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cairn_sim::node::{
-    BootOutcome, BootSummary, BootTarget, Latency, NodeError, NodeSpec, boot,
-    fetch_boot_documents,
+    BootOutcome, BootSummary, BootTarget, Latency, NodeError, NodeSpec, boot, fetch_boot_documents,
 };
 use serde::Serialize;
 use tokio::sync::Semaphore;

@@ -172,3 +172,35 @@ async fn an_abort_stops_running_tasks_and_reports_the_real_state() -> anyhow::Re
     agent.shutdown().await;
     Ok(())
 }
+
+/// The coordinators vanish mid-transition: the agent finishes the tasks it holds (the BMCs
+/// reach the wanted state), queues the results, and reports them when the coordinators are
+/// back, which then complete the transition.
+#[tokio::test]
+async fn a_cut_off_agent_finishes_the_tasks_it_holds() -> anyhow::Result<()> {
+    let mut rack = Rack::start(11, 1, 2, |b| b.power_delay(Duration::from_secs(2))).await?;
+    let agent = rack
+        .start_agent(rack.agent_config("rack-11", "agent"))
+        .await?;
+    rack.wait_discovered().await?;
+    let nodes = rack.nodes();
+    let on = rack.transition("on", &nodes).await?;
+    rack.wait_in_progress(&on).await?;
+
+    rack.cluster.kill(1);
+    wait_for("every node on, cut off", Duration::from_secs(30), || async {
+        let on = (0..2).all(|i| (0..2).all(|n| rack.sim_state(i, n) == PowerState::On));
+        on.then_some(())
+    })
+    .await?;
+    wait_agent(&agent, "the results queued", |s| {
+        s.power.tasks_running == 0 && s.outbox.depth > 0
+    })
+    .await?;
+
+    rack.cluster.restart(1).await?;
+    all_succeeded(&rack.finished(&on).await?);
+    wait_agent(&agent, "the outbox drained", |s| s.outbox.depth == 0).await?;
+    agent.shutdown().await;
+    Ok(())
+}

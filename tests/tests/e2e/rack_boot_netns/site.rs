@@ -23,7 +23,8 @@ const AGENT_API: &str = "10.91.0.1:27790";
 /// The image origin's port, on the coordinators' first address.
 const ORIGIN_PORT: u16 = 8081;
 /// Addresses for unknown MACs.
-pub const POOL: (Ipv4Addr, Ipv4Addr) = (Ipv4Addr::new(10, 91, 0, 200), Ipv4Addr::new(10, 91, 0, 220));
+pub const POOL: (Ipv4Addr, Ipv4Addr) =
+    (Ipv4Addr::new(10, 91, 0, 200), Ipv4Addr::new(10, 91, 0, 220));
 
 /// `[boot]` beyond the flags: router advertisements (iPXE boots without its ~15 s IPv6 wait),
 /// a short retry delay, and the DHCP range and pool.
@@ -36,14 +37,13 @@ fn agent_toml() -> String {
     )
 }
 
-/// A child process, killed by its PID and reaped on drop; its output goes to `log`.
+/// A child process, killed by its PID and reaped on drop.
 pub struct Proc {
     child: Option<Child>,
-    /// Its stdout and stderr.
-    pub log: PathBuf,
 }
 
 impl Proc {
+    /// Spawns `cmd` with its stdout and stderr to `log`.
     fn spawn(mut cmd: Command, log: PathBuf) -> anyhow::Result<Proc> {
         let file = std::fs::File::create(&log)?;
         let child = cmd
@@ -52,15 +52,14 @@ impl Proc {
             .stderr(file)
             .spawn()
             .with_context(|| format!("spawning {cmd:?}"))?;
-        Ok(Proc {
-            child: Some(child),
-            log,
-        })
+        Ok(Proc { child: Some(child) })
     }
 
     /// Whether it has exited (and how).
     pub fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     /// SIGTERM to its PID, then waits for it to exit.
@@ -107,9 +106,15 @@ impl Origin {
     pub async fn start(net: &RackNet, assets: &Path, work: &Path) -> anyhow::Result<Origin> {
         let host = net.co_addrs()[0];
         let mut cmd = net.command_in(net.co_ns(), "python3");
-        cmd.args(["-m", "http.server", "--bind", &host.to_string(), "--directory"])
-            .arg(assets)
-            .arg(ORIGIN_PORT.to_string());
+        cmd.args([
+            "-m",
+            "http.server",
+            "--bind",
+            &host.to_string(),
+            "--directory",
+        ])
+        .arg(assets)
+        .arg(ORIGIN_PORT.to_string());
         let proc = Proc::spawn(cmd, work.join("origin.log"))?;
         let url = format!("http://{host}:{ORIGIN_PORT}");
         let kernel = format!("{url}/vmlinuz");
@@ -138,11 +143,19 @@ pub fn start_agent(net: &RackNet, cluster: &Cluster, work: &Path, n: u32) -> any
         .arg("--data-dir")
         .arg(work.join("agent-data"))
         .args(["--boot-listen", BOOT_HTTP, "--dhcp-interface", net.bridge()])
-        .args(["--tftp-listen", "10.91.0.1:69", "--ipxe-dir", "/usr/lib/ipxe"])
+        .args([
+            "--tftp-listen",
+            "10.91.0.1:69",
+            "--ipxe-dir",
+            "/usr/lib/ipxe",
+        ])
         .args(["--api-listen", AGENT_API])
         .env("RUST_LOG", "info,cairn_bootsvc=debug");
     for id in cluster.ids() {
-        cmd.args(["--coordinator", &format!("http://{}", cluster.ns_api_addr(id))]);
+        cmd.args([
+            "--coordinator",
+            &format!("http://{}", cluster.ns_api_addr(id)),
+        ]);
     }
     Proc::spawn(cmd, work.join(format!("agent-{n}.log")))
 }
@@ -277,7 +290,10 @@ impl Clients {
             Duration::from_secs(200),
         )
         .await?;
-        eprintln!("{name}: ipxe-boot.sh exited {} after {:.1?}", run.status, run.took);
+        eprintln!(
+            "{name}: ipxe-boot.sh exited {} after {:.1?}",
+            run.status, run.took
+        );
         Ok(run)
     }
 }
@@ -307,7 +323,13 @@ pub async fn get(node: &NodeNs, url: &str) -> anyhow::Result<(u16, String)> {
 pub async fn get_size(node: &NodeNs, url: &str) -> anyhow::Result<(u16, u64)> {
     let (code, size) = curl_in(
         node.name(),
-        &["-o", "/dev/null", "-w", "%{size_download}\n%{http_code}", url],
+        &[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download}\n%{http_code}",
+            url,
+        ],
     )
     .await?;
     Ok((code, size.trim().parse().unwrap_or(0)))
