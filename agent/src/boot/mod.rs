@@ -22,5 +22,5 @@ pub mod serve;
 pub mod source;
 
 pub use rack::{DesiredStatus, RackState, RackView};
-pub use serve::{BootServeError, BootServices};
+pub use serve::{BootServeError, BootServices, BootStats, BootStatus, TftpStatus};
 pub use source::RackSource;

@@ -80,6 +80,59 @@ pub struct BootServices {
     pub dhcp_addr: Option<SocketAddr>,
     /// Each service's loop, by name.
     pub run: Vec<(&'static str, ServiceFuture)>,
+    /// Their counters.
+    pub stats: BootStats,
+}
+
+/// Live counters of the running boot services, for the agent's status.
+#[derive(Debug, Clone, Default)]
+pub struct BootStats {
+    dhcp: Option<Arc<cairn_bootsvc::dhcp::DhcpStats>>,
+    tftp: Option<cairn_bootsvc::tftp::TftpStats>,
+    images: Option<ImageCache>,
+}
+
+/// What the agent's status shows of its boot services (absent: not running).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BootStatus {
+    /// DHCP counters.
+    pub dhcp: Option<cairn_bootsvc::dhcp::DhcpCounters>,
+    /// TFTP counters.
+    pub tftp: Option<TftpStatus>,
+    /// The image cache.
+    pub images: Option<cairn_bootsvc::images::CacheStats>,
+}
+
+/// TFTP counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TftpStatus {
+    /// Transfers completed.
+    pub done: u64,
+    /// Transfers the client ended (UEFI firmware does after reading the size).
+    pub aborted: u64,
+    /// Transfers given up.
+    pub failed: u64,
+    /// Requests refused.
+    pub refused: u64,
+    /// Bytes sent.
+    pub bytes: u64,
+}
+
+impl BootStats {
+    /// The counters now.
+    pub fn status(&self) -> BootStatus {
+        BootStatus {
+            dhcp: self.dhcp.as_ref().map(|d| d.snapshot()),
+            tftp: self.tftp.as_ref().map(|t| TftpStatus {
+                done: t.transfers_done(),
+                aborted: t.transfers_aborted(),
+                failed: t.transfers_failed(),
+                refused: t.requests_refused(),
+                bytes: t.bytes_sent(),
+            }),
+            images: self.images.as_ref().map(ImageCache::stats),
+        }
+    }
 }
 
 impl std::fmt::Debug for BootServices {
@@ -107,6 +160,7 @@ impl BootServices {
             tftp_addr: None,
             dhcp_addr: None,
             run: Vec::new(),
+            stats: BootStats::default(),
         };
         if let Some(addr) = config.listen {
             let listener = tokio::net::TcpListener::bind(addr)
@@ -125,6 +179,7 @@ impl BootServices {
                 })?;
             let url = base_url(config, local)?;
             let cache = image_cache(config, &deps)?;
+            services.stats.images = Some(cache.clone());
             services.run.push((
                 "images",
                 Box::pin(follow_desired(cache.clone(), deps.clone())),
@@ -153,6 +208,7 @@ impl BootServices {
             )
             .await?;
             services.dhcp_addr = Some(server.local_addr());
+            services.stats.dhcp = Some(server.stats());
             services.run.push(("dhcp", Box::pin(server.serve())));
             services.run.push((
                 "dhcp-events",
@@ -171,6 +227,7 @@ impl BootServices {
             .await?;
             tracing::info!(addr = %tftp.local_addr(), dir = %config.ipxe_dir.display(), "serving TFTP");
             services.tftp_addr = Some(tftp.local_addr());
+            services.stats.tftp = Some(tftp.stats());
             services.run.push(("tftp", Box::pin(tftp.serve())));
         }
         if config.router_advertisements {

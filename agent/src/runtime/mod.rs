@@ -109,6 +109,8 @@ pub(crate) struct Ctx {
     scope_key: String,
     /// Moves on with each desired-state change (the image cache prefetches then).
     desired_changed: watch_channel::Sender<u64>,
+    /// The boot services' counters.
+    boot: crate::boot::BootStats,
 }
 
 impl Ctx {
@@ -142,6 +144,7 @@ impl Ctx {
                 nodes_polled: self.bmcs.node_count(),
             },
             desired: self.rack.status(),
+            boot: self.boot.status(),
         }
     }
 }
@@ -253,6 +256,7 @@ pub async fn start(config: AgentConfig) -> Result<Handle, StartError> {
     )
     .await?;
     let boot_url = boot.url.clone();
+    let boot_stats = boot.stats.clone();
     let boot_addrs = BootAddrs {
         http: boot.http_addr,
         dhcp: boot.dhcp_addr,
@@ -290,6 +294,7 @@ pub async fn start(config: AgentConfig) -> Result<Handle, StartError> {
         rack,
         scope_key,
         desired_changed,
+        boot: boot_stats,
     });
     let interval = match config.rediscover_interval {
         None => Some(DEFAULT_REDISCOVER_INTERVAL),

@@ -37,6 +37,8 @@ pub struct AgentStatus {
     pub power: PowerProgress,
     /// The rack's desired state it serves boots from.
     pub desired: crate::boot::DesiredStatus,
+    /// Its boot services' counters.
+    pub boot: crate::boot::BootStatus,
 }
 
 /// The link to the coordinators.
@@ -285,6 +287,7 @@ mod tests {
             discovery: DiscoveryProgress::default(),
             power: PowerProgress::default(),
             desired: crate::boot::DesiredStatus::default(),
+            boot: crate::boot::BootStatus::default(),
         };
         let v = serde_json::to_value(&status).unwrap();
         assert_eq!(v["coordinator"]["state"], "autonomous");

@@ -35,7 +35,7 @@ pub struct DhcpStats {
 }
 
 /// A snapshot of [`DhcpStats`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DhcpCounters {
     /// Datagrams received.
     pub received: u64,

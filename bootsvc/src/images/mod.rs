@@ -85,7 +85,7 @@ struct Counters {
 }
 
 /// What the cache has done since it was opened, and holds now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CacheStats {
     /// Requests served from a file already cached.
     pub hits: u64,
