@@ -71,6 +71,17 @@ fn io(op: &'static str) -> impl FnOnce(sled::Error) -> StoreError {
     move |source| StoreError::Io { op, source }
 }
 
+/// A failed transaction (the closures never abort on their own) as a store error.
+fn tx_error(op: &'static str) -> impl FnOnce(TransactionError<()>) -> StoreError {
+    move |e| match e {
+        TransactionError::Storage(source) => StoreError::Io { op, source },
+        TransactionError::Abort(()) => StoreError::Io {
+            op,
+            source: sled::Error::ReportableBug("transaction aborted".into()),
+        },
+    }
+}
+
 /// A change to the `tasks` tree: `Some` stores the value, `None` deletes the key.
 pub type TaskWrite = (String, Option<Vec<u8>>);
 
@@ -182,16 +193,7 @@ impl Store {
                 }
                 Ok::<_, ConflictableTransactionError<()>>(seq)
             });
-        result.map_err(|e| match e {
-            TransactionError::Storage(source) => StoreError::Io {
-                op: "commit",
-                source,
-            },
-            TransactionError::Abort(()) => StoreError::Io {
-                op: "commit",
-                source: sled::Error::ReportableBug("transaction aborted".into()),
-            },
-        })
+        result.map_err(tx_error("commit"))
     }
 
     /// The oldest unacknowledged report (its agent id empty).
@@ -362,16 +364,7 @@ impl Store {
             meta.insert(SYNCED, &1u64.to_be_bytes())?;
             Ok::<_, ConflictableTransactionError<()>>(())
         });
-        result.map_err(|e| match e {
-            TransactionError::Storage(source) => StoreError::Io {
-                op: "renumber",
-                source,
-            },
-            TransactionError::Abort(()) => StoreError::Io {
-                op: "renumber",
-                source: sled::Error::ReportableBug("transaction aborted".into()),
-            },
-        })?;
+        result.map_err(tx_error("renumber"))?;
         Ok(if stale { pending.len() } else { 0 })
     }
 

@@ -69,10 +69,7 @@ fn node_view(inv: &Inventory, c: &Component) -> Option<NodeView> {
     if c.id.hms_type() != HmsType::Node {
         return None;
     }
-    let mut interfaces: Vec<_> = inv.interfaces_of(&c.id).collect();
-    // The boot MAC first: interfaces with an address (those DHCP serves) before the others,
-    // each kind in id order (the sort is stable).
-    interfaces.sort_by_key(|i| i.ip_addresses.is_empty());
+    let interfaces = inv.boot_interfaces(&c.id);
     Some(NodeView {
         xname: c.id.clone(),
         nid: c.nid,

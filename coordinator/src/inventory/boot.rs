@@ -195,6 +195,15 @@ impl Inventory {
             .filter(move |i| i.component_id.as_ref() == Some(id))
     }
 
+    /// A node's Ethernet interfaces, the one to boot from first: those with an address (the
+    /// ones DHCP serves) before the others, each kind in id order.
+    pub fn boot_interfaces<'a>(&'a self, id: &'a Xname) -> Vec<&'a EthernetInterface> {
+        let mut interfaces: Vec<_> = self.interfaces_of(id).collect();
+        // The sort is stable.
+        interfaces.sort_by_key(|i| i.ip_addresses.is_empty());
+        interfaces
+    }
+
     fn interface_by_mac(&self, mac: &MacAddr) -> Option<&EthernetInterface> {
         self.interfaces
             .get(&super::index::interface_key(mac))

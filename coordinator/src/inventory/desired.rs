@@ -265,9 +265,7 @@ impl Inventory {
             .components
             .get(x)
             .filter(|c| c.id.hms_type() == HmsType::Node)?;
-        let mut interfaces: Vec<_> = self.interfaces_of(&c.id).collect();
-        // The boot MAC first, as boot serving orders them (interfaces with an address first).
-        interfaces.sort_by_key(|i| i.ip_addresses.is_empty());
+        let interfaces = self.boot_interfaces(&c.id);
         Some(DesiredNode {
             xname: c.id.clone(),
             nid: c.nid,

@@ -12,9 +12,9 @@ use cairn_protocols::desired::{DesiredItem, DesiredMark};
 use cairn_protocols::pb::agent as pb;
 use prost::Message;
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::ConflictableTransactionError;
 
-use super::{Store, StoreError, io, read_u64};
+use super::{Store, StoreError, io, read_u64, tx_error};
 
 /// `meta` key: the desired-state revision held.
 const DESIRED_REVISION: &str = "desired_revision";
@@ -92,16 +92,7 @@ impl Store {
             meta.insert(DESIRED_SCOPE, scope.as_bytes())?;
             Ok::<_, ConflictableTransactionError<()>>(())
         });
-        result.map_err(|e| match e {
-            TransactionError::Storage(source) => StoreError::Io {
-                op: "desired write",
-                source,
-            },
-            TransactionError::Abort(()) => StoreError::Io {
-                op: "desired write",
-                source: sled::Error::ReportableBug("transaction aborted".into()),
-            },
-        })?;
+        result.map_err(tx_error("desired write"))?;
         self.db.flush_async().await.map_err(io("flush"))?;
         Ok(())
     }

@@ -273,20 +273,29 @@ async fn a_cut_off_rack_keeps_booting_and_drains_its_outbox() -> anyhow::Result<
     Ok(())
 }
 
+/// Compute nodes without interfaces.
+async fn add_nodes(rack: &Rack, xnames: &[String]) -> anyhow::Result<()> {
+    let components: Vec<Value> = xnames
+        .iter()
+        .map(|x| json!({"ID": x, "State": "Ready", "Role": "Compute"}))
+        .collect();
+    let (s, b) = rack
+        .send(
+            Method::POST,
+            "/hsm/v2/State/Components",
+            &json!({"Components": components}),
+        )
+        .await?;
+    anyhow::ensure!(s == 204, "components: {s} {b}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_rack_follows_changes_and_forgets_deleted_nodes() -> anyhow::Result<()> {
-    let rack = Rack::without_bmcs(NET + 1, 1).await?;
-    // Cabinet NET+1 is this test's: reuse the helpers through its own node names.
-    let x = |i: u8| format!("x{}c0s{i}b0n0", NET + 1);
-    let components: Vec<Value> = (1..=2)
-        .map(|i| json!({"ID": x(i), "State": "Ready", "Role": "Compute"}))
-        .collect();
-    rack.send(
-        Method::POST,
-        "/hsm/v2/State/Components",
-        &json!({"Components": components}),
-    )
-    .await?;
+    let net = NET + 1;
+    let rack = Rack::without_bmcs(net, 1).await?;
+    let x = |i: u8| format!("x{net}c0s{i}b0n0");
+    add_nodes(&rack, &[x(1), x(2)]).await?;
     let mut config = rack.agent_config("rack-follow", "agent");
     config.bmc.subnets.clear();
     config.boot.listen = Some("127.0.0.1:0".parse()?);
@@ -319,15 +328,7 @@ async fn a_leader_change_costs_the_rack_a_reconnect_not_a_full_state() -> anyhow
     let net = NET + 2;
     let x = |i: u8| format!("x{net}c0s{i}b0n0");
     let mut rack = Rack::without_bmcs(net, 3).await?;
-    let components: Vec<Value> = (1..=2)
-        .map(|i| json!({"ID": x(i), "State": "Ready", "Role": "Compute"}))
-        .collect();
-    rack.send(
-        Method::POST,
-        "/hsm/v2/State/Components",
-        &json!({"Components": components}),
-    )
-    .await?;
+    add_nodes(&rack, &[x(1), x(2)]).await?;
     let mut config = rack.agent_config("rack-failover", "agent");
     config.bmc.subnets.clear();
     let agent = rack.start_agent(config).await?;
@@ -341,14 +342,7 @@ async fn a_leader_change_costs_the_rack_a_reconnect_not_a_full_state() -> anyhow
     rack.cluster.kill(leader);
     let dead = rack.cluster.api_url(leader);
     rack.cluster.leader().await?;
-    let (s, b) = rack
-        .send(
-            Method::POST,
-            "/hsm/v2/State/Components",
-            &json!({"Components": [{"ID": x(3), "State": "Ready", "Role": "Compute"}]}),
-        )
-        .await?;
-    assert_eq!(s, 204, "{b}");
+    add_nodes(&rack, &[x(3)]).await?;
     let after = wait_agent(&agent, "the new node at the rack", |s| {
         s.desired.nodes == 3 && s.coordinator.url != dead
     })

@@ -188,10 +188,14 @@ async fn a_cut_off_agent_finishes_the_tasks_it_holds() -> anyhow::Result<()> {
     rack.wait_in_progress(&on).await?;
 
     rack.cluster.kill(1);
-    wait_for("every node on, cut off", Duration::from_secs(30), || async {
-        let on = (0..2).all(|i| (0..2).all(|n| rack.sim_state(i, n) == PowerState::On));
-        on.then_some(())
-    })
+    wait_for(
+        "every node on, cut off",
+        Duration::from_secs(30),
+        || async {
+            let on = (0..2).all(|i| (0..2).all(|n| rack.sim_state(i, n) == PowerState::On));
+            on.then_some(())
+        },
+    )
     .await?;
     wait_agent(&agent, "the results queued", |s| {
         s.power.tasks_running == 0 && s.outbox.depth > 0
