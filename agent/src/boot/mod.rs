@@ -13,14 +13,17 @@
 //! - [`source`]: bootsvc's `BootSource` over it;
 //! - [`dhcp`]: the DHCP server's view of the rack, and its events for the outbox;
 //! - [`events`]: boot events for the outbox;
-//! - [`serve`]: binding and running the services from `[boot]`.
+//! - [`serve`]: binding and running the services from `[boot]`;
+//! - [`status`]: their counters, for the agent's status.
 
 pub mod dhcp;
 pub mod events;
 pub mod rack;
 pub mod serve;
 pub mod source;
+pub mod status;
 
 pub use rack::{DesiredStatus, RackState, RackView};
-pub use serve::{BootServeError, BootServices, BootStats, BootStatus, TftpStatus};
+pub use serve::{BootServeError, BootServices};
 pub use source::RackSource;
+pub use status::{BootStats, BootStatus, TftpStatus};

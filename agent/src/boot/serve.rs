@@ -16,6 +16,7 @@ use cairn_bootsvc::{BootConfig, BootState};
 use super::events::{EventSink, note_http};
 use super::rack::RackState;
 use super::source::RackSource;
+use super::status::BootStats;
 use crate::config::BootServeConfig;
 use crate::runtime::{Reporter, Store};
 
@@ -82,57 +83,6 @@ pub struct BootServices {
     pub run: Vec<(&'static str, ServiceFuture)>,
     /// Their counters.
     pub stats: BootStats,
-}
-
-/// Live counters of the running boot services, for the agent's status.
-#[derive(Debug, Clone, Default)]
-pub struct BootStats {
-    dhcp: Option<Arc<cairn_bootsvc::dhcp::DhcpStats>>,
-    tftp: Option<cairn_bootsvc::tftp::TftpStats>,
-    images: Option<ImageCache>,
-}
-
-/// What the agent's status shows of its boot services (absent: not running).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct BootStatus {
-    /// DHCP counters.
-    pub dhcp: Option<cairn_bootsvc::dhcp::DhcpCounters>,
-    /// TFTP counters.
-    pub tftp: Option<TftpStatus>,
-    /// The image cache.
-    pub images: Option<cairn_bootsvc::images::CacheStats>,
-}
-
-/// TFTP counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct TftpStatus {
-    /// Transfers completed.
-    pub done: u64,
-    /// Transfers the client ended (UEFI firmware does after reading the size).
-    pub aborted: u64,
-    /// Transfers given up.
-    pub failed: u64,
-    /// Requests refused.
-    pub refused: u64,
-    /// Bytes sent.
-    pub bytes: u64,
-}
-
-impl BootStats {
-    /// The counters now.
-    pub fn status(&self) -> BootStatus {
-        BootStatus {
-            dhcp: self.dhcp.as_ref().map(|d| d.snapshot()),
-            tftp: self.tftp.as_ref().map(|t| TftpStatus {
-                done: t.transfers_done(),
-                aborted: t.transfers_aborted(),
-                failed: t.transfers_failed(),
-                refused: t.requests_refused(),
-                bytes: t.bytes_sent(),
-            }),
-            images: self.images.as_ref().map(ImageCache::stats),
-        }
-    }
 }
 
 impl std::fmt::Debug for BootServices {
