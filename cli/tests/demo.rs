@@ -1,7 +1,8 @@
 //! End to end: `cairn demo --once` starts 3 replica processes, loads the sample inventory and
 //! boot data, shows a node's iPXE script and cloud-init data, SIGKILLs the leader, checks that
 //! writes resume and nothing is lost, restarts the replica, then has two agents discover two
-//! simulated racks and powers every node on. Also the hardware benchmarks' plumbing, small.
+//! simulated racks, powers every node on, and boots every node from its rack's agent, one rack
+//! while cut off from the coordinators. Also the hardware benchmarks' plumbing, small.
 
 use std::process::Command;
 
@@ -30,6 +31,15 @@ fn demo_once_succeeds() {
     assert!(stdout.contains("32 BMCs: 32 new"), "{stdout}");
     assert!(stdout.contains("On: 64 succeeded, 0 failed"), "{stdout}");
     assert!(stdout.contains("every node reports power on"), "{stdout}");
+    // The racks boot their nodes, one of them cut off, whose boots reach the inventory later.
+    assert!(
+        stdout.contains("rack-x1001's nodes still booted, cut off"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the inventory shows the boots of 32 nodes served by rack-x1001"),
+        "{stdout}"
+    );
 }
 
 /// The hardware benchmarks' plumbing, on a tiny farm: simulated racks, agents started as
