@@ -113,13 +113,11 @@ impl BootServices {
             stats: BootStats::default(),
         };
         if let Some(addr) = config.listen {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|source| BootServeError::Listen {
-                    what: "HTTP boot",
-                    addr,
-                    source,
-                })?;
+            let listener = listen_http(addr).map_err(|source| BootServeError::Listen {
+                what: "HTTP boot",
+                addr,
+                source,
+            })?;
             let local = listener
                 .local_addr()
                 .map_err(|source| BootServeError::Listen {
@@ -203,6 +201,24 @@ impl BootServices {
         }
         Ok(services)
     }
+}
+
+/// Connections the HTTP listener queues before accepting (the kernel caps it at
+/// net.core.somaxconn). A rack powering on opens thousands within a second; a connection
+/// that finds the queue full loses its SYN and retries after 1 s, then 3 s.
+const HTTP_BACKLOG: u32 = 8192;
+
+/// The HTTP boot listener, with a backlog for a whole rack ([`HTTP_BACKLOG`]).
+fn listen_http(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does: a restarted agent rebinds while old connections linger.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(HTTP_BACKLOG)
 }
 
 /// The DHCP settings, if DHCP is to run: `[boot.dhcp]`, `dhcp_interface`, or both; iPXE is

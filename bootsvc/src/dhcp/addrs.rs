@@ -10,14 +10,66 @@ use cairn_protocols::FieldError;
 
 use super::error::DhcpError;
 
-/// A closed range of IPv4 addresses, `first..=last`.
+/// A closed range of IPv4 addresses, `first..=last`. In configuration files either
+/// `"10.91.0.100-10.91.0.199"` or `{ first = "10.91.0.100", last = "10.91.0.199" }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RangeRepr", into = "String")]
 pub struct AddrRange {
     /// First address of the range.
     pub first: Ipv4Addr,
     /// Last address of the range (inclusive).
     pub last: Ipv4Addr,
+}
+
+/// The spellings [`AddrRange`] is read from.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RangeRepr {
+    Text(String),
+    Table { first: Ipv4Addr, last: Ipv4Addr },
+}
+
+impl TryFrom<RangeRepr> for AddrRange {
+    type Error = String;
+
+    fn try_from(r: RangeRepr) -> Result<Self, String> {
+        match r {
+            RangeRepr::Text(t) => t.parse(),
+            RangeRepr::Table { first, last } => Ok(AddrRange { first, last }),
+        }
+    }
+}
+
+impl std::str::FromStr for AddrRange {
+    type Err = String;
+
+    /// `FIRST-LAST`, both IPv4 addresses.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (a, b) = s
+            .split_once('-')
+            .ok_or_else(|| format!("{s:?} is not a range FIRST-LAST of IPv4 addresses"))?;
+        let addr = |t: &str| {
+            t.trim()
+                .parse::<Ipv4Addr>()
+                .map_err(|_| format!("{t:?} in {s:?} is not an IPv4 address"))
+        };
+        Ok(AddrRange {
+            first: addr(a)?,
+            last: addr(b)?,
+        })
+    }
+}
+
+impl std::fmt::Display for AddrRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.first, self.last)
+    }
+}
+
+impl From<AddrRange> for String {
+    fn from(r: AddrRange) -> String {
+        r.to_string()
+    }
 }
 
 impl AddrRange {

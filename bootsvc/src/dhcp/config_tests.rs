@@ -102,3 +102,31 @@ fn missing_interface_is_an_error() {
     let e = c.resolve().unwrap_err();
     assert!(matches!(e, DhcpError::Interface { .. }), "{e}");
 }
+
+#[test]
+fn ranges_read_as_text_or_tables() {
+    let c: DhcpConfig = toml::from_str(
+        r#"
+        boot_url = "http://10.91.0.1:8080"
+        range = "10.91.0.100-10.91.0.199"
+        pool = { first = "10.91.0.200", last = "10.91.0.250" }
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        c.range,
+        Some(AddrRange::new(
+            [10, 91, 0, 100].into(),
+            [10, 91, 0, 199].into()
+        ))
+    );
+    assert_eq!(
+        c.pool.map(|p| p.to_string()).as_deref(),
+        Some("10.91.0.200-10.91.0.250")
+    );
+    for bad in ["10.91.0.100", "10.91.0.1-x", "a-b"] {
+        let text = format!("boot_url = \"http://10.91.0.1:8080\"\nrange = \"{bad}\"\n");
+        let err = toml::from_str::<DhcpConfig>(&text).unwrap_err().to_string();
+        assert!(err.contains(bad), "{err}");
+    }
+}

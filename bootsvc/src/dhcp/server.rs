@@ -289,6 +289,10 @@ impl DhcpServer {
     }
 }
 
+/// The DHCP socket's receive buffer asked for, bytes: room for the requests of a whole rack
+/// booting at once (about 1 KiB of kernel memory each).
+const RECV_BUFFER: usize = 8 << 20;
+
 /// A UDP socket bound to `listen` (on `interface`, if given) that may broadcast.
 fn open_socket(listen: SocketAddr, interface: Option<&str>) -> std::io::Result<UdpSocket> {
     let sock = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
@@ -298,6 +302,13 @@ fn open_socket(listen: SocketAddr, interface: Option<&str>) -> std::io::Result<U
         sock.bind_device(Some(name.as_bytes()))?;
     }
     sock.set_broadcast(true)?;
+    // A rack powering on sends thousands of DISCOVERs within a second; the default buffer
+    // (~200 KiB, a few hundred datagrams) overflows while the loop is busy, and every
+    // datagram dropped costs its node a retransmission interval (1 s or more). The kernel
+    // caps the size at net.core.rmem_max; a smaller buffer than asked still serves.
+    if let Err(e) = sock.set_recv_buffer_size(RECV_BUFFER) {
+        tracing::debug!(error = %e, "DHCP receive buffer left at the default");
+    }
     sock.bind(&listen.into())?;
     sock.set_nonblocking(true)?;
     UdpSocket::from_std(sock.into())

@@ -11,21 +11,22 @@
 //! every report applied once, and the inventory shows the boots served while cut off and the
 //! MAC seen.
 
+mod records;
 mod site;
 
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use cairn_agent::runtime::LinkState;
 use cairn_tests::netns::{self, NodeNs, RackNet};
 use cairn_tests::peers::{self, PeerRun};
 use cairn_tests::{Cluster, wait_for};
-use reqwest::Method;
-use serde_json::{Value, json};
 
 use crate::boot_fixture;
-use site::{AGENT_ID, BOOT_HTTP, Clients, POOL};
+use records::{agent_record, boot_record, check_steps, get, inventory, wait_boots};
+use site::{BOOT_HTTP, Clients, POOL, now_ms};
 
 const TEST: &str = "rack_boot_netns";
 const SCRIPTS: &[&str] = &["dhcp-client.sh", "ipxe-boot.sh", "ipxe-kernel-assets.sh"];
@@ -100,14 +101,18 @@ async fn a_rack_in_its_own_network_boots_real_clients_through_a_cut_uplink_and_a
     // Built (or found up to date) before anything runs, so the scenario's phases are timed
     // without a build in them.
     cairn_tests::agent_binary()?;
+    let setup = |what: &str| eprintln!("[setup {:>5.1}s] {what}", started.elapsed().as_secs_f64());
+    setup("cairn-agent built");
     let work = boot_fixture::workdir(TEST)?;
     let assets = crate::ipxe_peer::kernel_assets(&peers, work.path()).await?;
+    setup("kernel and initrd ready");
     let net = RackNet::create()?;
     let mut cluster = Cluster::builder()
         .coordinators(3)
         .netns(net.co_ns(), &net.co_addrs())
         .start()
         .await?;
+    setup("three replicas in the coordinators' namespace");
     let clients = Clients {
         peers,
         work: work.path().to_owned(),
@@ -121,7 +126,7 @@ async fn a_rack_in_its_own_network_boots_real_clients_through_a_cut_uplink_and_a
                 dir.display()
             );
         }
-        dump_logs(work.path());
+        site::dump_logs(work.path());
         boot_fixture::keep(work);
     } else {
         eprintln!("{TEST} took {:.1?}", started.elapsed());
@@ -139,7 +144,7 @@ async fn scenario(
     let work = clients.work.as_path();
     let t0 = Instant::now();
     let phase = |what: &str| eprintln!("[{:>5.1}s] {what}", t0.elapsed().as_secs_f64());
-    let kernel_size = std::fs::metadata(assets.join("vmlinuz"))?.len();
+    let images = Images::of(assets)?;
     let mut origin = site::Origin::start(net, assets, work).await?;
     inventory(cluster, &origin.url).await?;
     let status = site::StatusProbe::start(net)?;
@@ -157,7 +162,7 @@ async fn scenario(
     let n1 = net.add_node(N1.mac)?;
     let (q1, n1_booted) = tokio::join!(
         clients.qemu(Q1.mac, "q1"),
-        boot_netns_node(clients, &n1, N1, Some(kernel_size))
+        boot_netns_node(clients, &n1, N1, Some(&images))
     );
     n1_booted?;
     check_qemu_boot(&q1?, Q1)?;
@@ -184,7 +189,7 @@ async fn scenario(
     let n2 = net.add_node(N2.mac)?;
     let stranger = net.add_node(STRANGER)?;
     let (q2, cut_off) = tokio::join!(clients.qemu(Q2.mac, "q2"), async {
-        boot_netns_node(clients, &n2, N2, Some(kernel_size)).await?;
+        boot_netns_node(clients, &n2, N2, Some(&images)).await?;
         let leases = clients.dhcp(&stranger, "stranger").await?;
         let pooled = leases
             .udhcpc
@@ -248,48 +253,44 @@ async fn scenario(
     .await?;
     phase("uplink restored, outbox replayed");
     eprintln!("drained: {:?}; coordinators: {seen}", drained.outbox);
-    assert_eq!(drained.outbox.refused, 0, "{:?}", drained.outbox);
     // The link was cut with nothing in flight and dropped every packet while down, so no
     // report the restarted agent holds had reached the coordinators: each was applied on its
-    // first delivery, and none was resent as already applied.
-    assert_eq!(drained.outbox.duplicates, 0, "{:?}", drained.outbox);
+    // first delivery, none was resent as already applied, none refused.
+    anyhow::ensure!(
+        drained.outbox.duplicates == 0 && drained.outbox.refused == 0,
+        "reports resent or refused: {:?}",
+        drained.outbox
+    );
 
     // The boots served while cut off, in the inventory, as the agent served them.
-    wait_boots(
-        cluster,
-        &[(Q2, STEPS_IPXE), (N2, STEPS_ALL), (N3, STEPS_RESTARTED)],
-        cut_ms,
-    )
-    .await?;
+    let cut_off = [(Q2, STEPS_IPXE), (N2, STEPS_ALL), (N3, STEPS_RESTARTED)];
+    wait_boots(cluster, &cut_off, cut_ms).await?;
     let boots = get(cluster, "/apis/cairn/v1/boots").await?;
+    for (node, steps) in cut_off {
+        let r = boot_record(&boots, node).context("no boot record")?;
+        check_steps(r, steps, cut_ms, restore_ms)
+            .with_context(|| format!("{} booted while cut off", node.xname()))?;
+    }
+    let stranger_ip = stranger_ip.map(|ip| ip.to_string()).unwrap_or_default();
     let record = boots["boots"]
         .as_array()
         .and_then(|l| l.iter().find(|b| b["MACAddress"] == STRANGER))
-        .unwrap_or_else(|| panic!("no boot record of {STRANGER}: {boots}"));
-    assert!(record["ID"].is_null(), "{record}");
-    check_steps(record, &["dhcp"], cut_ms, restore_ms)
-        .unwrap_or_else(|e| panic!("{STRANGER}: {e}"));
-    assert_eq!(
-        record["Steps"]["dhcp"]["IPAddress"],
-        stranger_ip.map(|ip| ip.to_string()).unwrap_or_default(),
-        "{record}"
+        .with_context(|| format!("no boot record of {STRANGER}: {boots}"))?;
+    check_steps(record, &["dhcp"], cut_ms, restore_ms)?;
+    anyhow::ensure!(
+        record["ID"].is_null() && record["Steps"]["dhcp"]["IPAddress"] == stranger_ip.as_str(),
+        "{STRANGER} leased {stranger_ip} as no node: {record}"
     );
-    for (node, steps) in [(Q2, STEPS_IPXE), (N2, STEPS_ALL), (N3, STEPS_RESTARTED)] {
-        let r = boot_record(&boots, node).unwrap_or_else(|| panic!("{}: {boots}", node.xname()));
-        check_steps(r, steps, cut_ms, restore_ms)
-            .unwrap_or_else(|e| panic!("{} booted while cut off: {e}", node.xname()));
-    }
     let id = STRANGER.replace(':', "");
     let iface = get(
         cluster,
         &format!("/hsm/v2/Inventory/EthernetInterfaces/{id}"),
     )
     .await?;
-    assert!(iface["ComponentID"].is_null(), "{iface}");
-    assert_eq!(
-        iface["IPAddresses"][0]["IPAddress"],
-        stranger_ip.map(|ip| ip.to_string()).unwrap_or_default(),
-        "{iface}"
+    anyhow::ensure!(
+        iface["ComponentID"].is_null()
+            && iface["IPAddresses"][0]["IPAddress"] == stranger_ip.as_str(),
+        "{STRANGER} seen with {stranger_ip}, no component: {iface}"
     );
 
     phase("inventory shows the cut-off boots");
@@ -304,14 +305,29 @@ const STEPS_ALL: &[&str] = &["dhcp", "script", "image", "cloud-init"];
 const STEPS_IPXE: &[&str] = &["dhcp", "script", "image"];
 const STEPS_RESTARTED: &[&str] = &["dhcp", "script", "cloud-init"];
 
+/// The sizes of the origin's kernel and initrd.
+struct Images {
+    kernel: u64,
+    initrd: u64,
+}
+
+impl Images {
+    fn of(assets: &Path) -> anyhow::Result<Images> {
+        Ok(Images {
+            kernel: std::fs::metadata(assets.join("vmlinuz"))?.len(),
+            initrd: std::fs::metadata(assets.join("initrd.gz"))?.len(),
+        })
+    }
+}
+
 /// A node on the bridge leases its inventory address from both DHCP clients, then from that
-/// address fetches its script, the kernel the script names (from the agent's cache, when
-/// `kernel_size` is given) and its cloud-init meta-data.
+/// address fetches its script, the kernel and initrd the script names (from the agent's
+/// cache, when `images` says what they are) and its cloud-init meta-data.
 async fn boot_netns_node(
     clients: &Clients,
     ns: &NodeNs,
     node: Node,
-    kernel_size: Option<u64>,
+    images: Option<&Images>,
 ) -> anyhow::Result<()> {
     let x = node.xname();
     let leases = clients.dhcp(ns, &x).await?;
@@ -329,21 +345,26 @@ async fn boot_netns_node(
         code == 200 && script.contains(&format!("xname={x}")) && script.contains("console=ttyS0"),
         "{x}'s script: {code}\n{script}"
     );
-    if let Some(size) = kernel_size {
-        let kernel = script
-            .lines()
-            .find_map(|l| l.strip_prefix("kernel --name kernel "))
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_default();
-        anyhow::ensure!(
-            kernel.starts_with(&format!("http://{BOOT_HTTP}/boot/v1/images/")),
-            "{x}'s script does not name the rack's cache:\n{script}"
-        );
-        let (code, got) = site::get_size(ns, kernel).await?;
-        anyhow::ensure!(
-            code == 200 && got == size,
-            "{x}'s kernel from {kernel}: {code}, {got} of {size} bytes"
-        );
+    if let Some(images) = images {
+        for (command, size) in [
+            ("kernel --name kernel ", images.kernel),
+            ("initrd --name initrd ", images.initrd),
+        ] {
+            let url = script
+                .lines()
+                .find_map(|l| l.strip_prefix(command))
+                .and_then(|rest| rest.split_whitespace().next())
+                .unwrap_or_default();
+            anyhow::ensure!(
+                url.starts_with(&format!("http://{BOOT_HTTP}/boot/v1/images/")),
+                "{x}'s script does not name the rack's cache for `{command}`:\n{script}"
+            );
+            let (code, got) = site::get_size(ns, url).await?;
+            anyhow::ensure!(
+                code == 200 && got == size,
+                "{x}'s {url}: {code}, {got} of {size} bytes"
+            );
+        }
     }
     let (code, meta) = site::get(ns, &format!("http://{BOOT_HTTP}/cloud-init/meta-data")).await?;
     anyhow::ensure!(
@@ -383,133 +404,4 @@ fn check_qemu_boot(run: &PeerRun, node: Node) -> anyhow::Result<()> {
         run.output
     );
     Ok(())
-}
-
-/// The rack's nodes and interfaces, and boot parameters for role Compute from the origin.
-async fn inventory(cluster: &Cluster, origin: &str) -> anyhow::Result<()> {
-    let components: Vec<Value> = NODES
-        .iter()
-        .map(|n| json!({"ID": n.xname(), "State": "Ready", "Role": "Compute", "NID": n.n}))
-        .collect();
-    send(
-        cluster,
-        "/hsm/v2/State/Components",
-        json!({"Components": components}),
-    )
-    .await?;
-    for n in NODES {
-        let body = json!({"MACAddress": n.mac, "ComponentID": n.xname(),
-                          "IPAddresses": [{"IPAddress": n.ip().to_string()}]});
-        send(cluster, "/hsm/v2/Inventory/EthernetInterfaces", body).await?;
-    }
-    let body = json!({"hosts": ["Compute"], "kernel": format!("{origin}/vmlinuz"),
-                      "initrd": format!("{origin}/initrd.gz"), "params": "console=ttyS0"});
-    send(cluster, "/boot/v1/bootparameters", body).await?;
-    Ok(())
-}
-
-/// POSTs to the leader; insists on a 2xx.
-async fn send(cluster: &Cluster, path: &str, body: Value) -> anyhow::Result<Value> {
-    let leader = cluster.leader().await?;
-    let (status, answer) = cluster.send(leader, Method::POST, path, &body).await?;
-    anyhow::ensure!(
-        (200..300).contains(&status),
-        "POST {path} {body}: {status} {answer}"
-    );
-    Ok(answer)
-}
-
-/// `GET path` from the first replica that answers 200.
-async fn get(cluster: &Cluster, path: &str) -> anyhow::Result<Value> {
-    for id in cluster.running() {
-        if let Ok((200, body)) = cluster.get(id, path).await {
-            return Ok(body);
-        }
-    }
-    anyhow::bail!("no replica answered GET {path} with 200")
-}
-
-/// The agent as `GET /apis/cairn/v1/agents` shows it.
-async fn agent_record(cluster: &Cluster) -> Option<Value> {
-    let list = get(cluster, "/apis/cairn/v1/agents").await.ok()?;
-    list["agents"]
-        .as_array()?
-        .iter()
-        .find(|a| a["id"] == AGENT_ID)
-        .cloned()
-}
-
-fn boot_record(boots: &Value, node: Node) -> Option<&Value> {
-    boots["boots"]
-        .as_array()?
-        .iter()
-        .find(|b| b["ID"] == node.xname().as_str())
-}
-
-/// Each of `steps` was served by the agent between `from_ms` and `to_ms`.
-fn check_steps(record: &Value, steps: &[&str], from_ms: u64, to_ms: u64) -> Result<(), String> {
-    for step in steps {
-        let s = &record["Steps"][step];
-        let at = s["AtMs"].as_u64().unwrap_or_default();
-        if s["Agent"] != AGENT_ID || !(from_ms..=to_ms).contains(&at) {
-            return Err(format!(
-                "step {step} not served by {AGENT_ID} in [{from_ms}, {to_ms}]: {record}"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Waits until the inventory shows each node's steps, served by the agent since `since_ms`.
-async fn wait_boots(
-    cluster: &Cluster,
-    want: &[(Node, &[&str])],
-    since_ms: u64,
-) -> anyhow::Result<()> {
-    let last = std::sync::Mutex::new(Value::Null);
-    wait_for(
-        "the boots in the inventory",
-        Duration::from_secs(30),
-        || async {
-            let boots = get(cluster, "/apis/cairn/v1/boots").await.ok()?;
-            let all = want.iter().all(|(node, steps)| {
-                boot_record(&boots, *node)
-                    .is_some_and(|r| check_steps(r, steps, since_ms, u64::MAX).is_ok())
-            });
-            *last.lock().unwrap() = boots;
-            all.then_some(())
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}; boots: {}", last.lock().unwrap()))
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-/// Prints the tail of every log of a failed run (agent, origin, clients, serial consoles).
-fn dump_logs(work: &Path) {
-    let Ok(entries) = std::fs::read_dir(work) else {
-        return;
-    };
-    let mut logs: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .collect();
-    logs.sort();
-    for log in logs {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = &lines[lines.len().saturating_sub(150)..];
-        eprintln!(
-            "--- {} (last {} lines):\n{}",
-            log.display(),
-            tail.len(),
-            tail.join("\n")
-        );
-    }
 }

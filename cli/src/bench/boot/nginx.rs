@@ -3,9 +3,10 @@
 //! in its own process group and killed (with its workers) by that group's id at the end.
 //!
 //! Tuned as one would for a boot server: one worker per core, no access log, sendfile, an
-//! open-file cache big enough for every per-node file, unlimited requests per keep-alive
-//! connection (Cairn's HTTP server has no such limit either) and the same listen backlog as
-//! Cairn's (tokio's default, 1024).
+//! open-file cache big enough for every per-node file (and the descriptors to hold them open
+//! beside 10,000 connections), unlimited requests per keep-alive connection (Cairn's HTTP
+//! server has no such limit either) and the same listen backlog as the Cairn server compared
+//! (the coordinator's: tokio's default, 1024; the agent's boot service: 8192).
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -32,16 +33,17 @@ impl Nginx {
         root: &Path,
         workers: usize,
     ) -> anyhow::Result<Self> {
-        Self::start_with(bin, dir, root, workers, "").await
+        Self::start_with(bin, dir, root, workers, 1024, "").await
     }
 
-    /// [`Nginx::start`], with `locations` (nginx directives, e.g. `location` blocks) added to
-    /// the server block.
+    /// [`Nginx::start`], with this listen `backlog` and `locations` (nginx directives, e.g.
+    /// `location` blocks) added to the server block.
     pub async fn start_with(
         bin: &Path,
         dir: &Path,
         root: &Path,
         workers: usize,
+        backlog: u32,
         locations: &str,
     ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir.join("tmp"))
@@ -51,7 +53,8 @@ impl Nginx {
         for _ in 0..5 {
             let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            match Self::start_on(bin, dir, root, workers, addr, locations).await {
+            let site = Site { backlog, locations };
+            match Self::start_on(bin, dir, root, workers, addr, &site).await {
                 Ok(n) => return Ok(n),
                 Err(e) => last = Some(e),
             }
@@ -65,10 +68,10 @@ impl Nginx {
         root: &Path,
         workers: usize,
         addr: SocketAddr,
-        locations: &str,
+        site: &Site<'_>,
     ) -> anyhow::Result<Self> {
         let conf = dir.join("nginx.conf");
-        std::fs::write(&conf, config(dir, root, workers, addr, locations))
+        std::fs::write(&conf, config(dir, root, workers, addr, site))
             .with_context(|| format!("cannot write {}", conf.display()))?;
         let error_log = dir.join("error.log");
         let child = Command::new(bin)
@@ -160,16 +163,24 @@ pub async fn version(bin: &Path) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn config(dir: &Path, root: &Path, workers: usize, addr: SocketAddr, locations: &str) -> String {
+/// What differs between the benches' servers.
+struct Site<'a> {
+    /// The listen backlog.
+    backlog: u32,
+    /// Directives added to the server block.
+    locations: &'a str,
+}
+
+fn config(dir: &Path, root: &Path, workers: usize, addr: SocketAddr, site: &Site<'_>) -> String {
     let d = dir.display();
     // As root, nginx's workers would become `nobody`, who cannot read a 0700 temp dir.
     let user = if is_root() { "user root;\n" } else { "" };
     format!(
         r#"{user}daemon off;
 worker_processes {workers};
-worker_rlimit_nofile 16384;
+worker_rlimit_nofile 65536;
 pid {d}/nginx.pid;
-events {{ worker_connections 8192; }}
+events {{ worker_connections 16384; }}
 http {{
     access_log off;
     sendfile on;
@@ -185,12 +196,14 @@ http {{
     scgi_temp_path {d}/tmp/scgi;
     default_type text/plain;
     server {{
-        listen {addr} backlog=1024;
+        listen {addr} backlog={backlog};
         root {root};
 {locations}    }}
 }}
 "#,
         root = root.display(),
+        backlog = site.backlog,
+        locations = site.locations,
     )
 }
 
@@ -209,7 +222,10 @@ mod tests {
             Path::new("/tmp/b/www"),
             2,
             "127.0.0.1:8080".parse().expect("addr"),
-            "",
+            &Site {
+                backlog: 1024,
+                locations: "",
+            },
         );
         assert!(c.contains("listen 127.0.0.1:8080 backlog=1024;"));
         assert!(c.contains("root /tmp/b/www;"));

@@ -192,15 +192,15 @@ impl StatusProbe {
         timeout: Duration,
         check: impl Fn(&AgentStatus) -> bool,
     ) -> anyhow::Result<AgentStatus> {
-        let last = std::sync::Mutex::new(None);
+        let last = std::cell::Cell::new(None);
         let got = wait_for(what, timeout, || async {
             let s = self.get().await?;
             let ok = check(&s);
-            *last.lock().unwrap() = Some(s.clone());
+            last.set(Some(s.clone()));
             ok.then_some(s)
         })
         .await;
-        got.with_context(|| format!("last status: {:?}", last.lock().unwrap()))
+        got.with_context(|| format!("last status: {:?}", last.take()))
     }
 }
 
@@ -333,4 +333,35 @@ pub async fn get_size(node: &NodeNs, url: &str) -> anyhow::Result<(u16, u64)> {
     )
     .await?;
     Ok((code, size.trim().parse().unwrap_or(0)))
+}
+
+/// The wall clock in Unix ms (the agent stamps boot steps with it).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Prints the tail of every log of a failed run (agent, origin, clients, serial consoles).
+pub fn dump_logs(work: &Path) {
+    let Ok(entries) = std::fs::read_dir(work) else {
+        return;
+    };
+    let mut logs: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    logs.sort();
+    for log in logs {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(150)..];
+        eprintln!(
+            "--- {} (last {} lines):\n{}",
+            log.display(),
+            tail.len(),
+            tail.join("\n")
+        );
+    }
 }
