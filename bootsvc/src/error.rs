@@ -86,19 +86,24 @@ impl IntoResponse for BootError {
         } else {
             tracing::debug!(error = %self, status = status.as_u16(), "boot request refused");
         }
-        let problem = Problem::new(status.as_u16(), self.to_string());
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
-        let mut resp = (status, body).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        resp
+        problem_response(status, self.to_string())
     }
 }
 
+/// An RFC 7807 problem+json response.
+pub(crate) fn problem_response(status: StatusCode, detail: String) -> Response {
+    let problem = Problem::new(status.as_u16(), detail);
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    resp
+}
+
 /// Displays an error and its sources, `: `-separated.
-struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
+pub(crate) struct ErrorChain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
 
 impl std::fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -1,10 +1,8 @@
 //! [`ImageError`]: why an image could not be named, fetched or served, and its HTTP mapping
 //! (RFC 7807 problems, as the rest of boot serving answers).
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-
-use cairn_protocols::Problem;
 
 use super::ImageId;
 
@@ -142,14 +140,7 @@ impl ImageError {
         } else {
             tracing::debug!(error = %self, status = status.as_u16(), "image request refused");
         }
-        let problem = Problem::new(status.as_u16(), self.to_string());
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
-        let mut resp = (status, body).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        resp
+        crate::error::problem_response(status, self.to_string())
     }
 }
 
@@ -161,12 +152,5 @@ impl IntoResponse for ImageError {
 
 /// An error and its sources, `: `-separated.
 pub(super) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut next = e.source();
-    while let Some(cause) = next {
-        s.push_str(": ");
-        s.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    s
+    crate::error::ErrorChain(e).to_string()
 }
