@@ -51,6 +51,14 @@ pub struct BootConfig {
     /// address.
     #[serde(default)]
     pub trusted_proxies: Vec<IpNet>,
+    /// Rendered answers kept (about four per node: script, meta-data, user-data,
+    /// vendor-data); reaching it drops them all. Size it for the nodes this service boots.
+    #[serde(default = "default_answer_cache_entries")]
+    pub answer_cache_entries: usize,
+}
+
+fn default_answer_cache_entries() -> usize {
+    crate::cache::ANSWER_CACHE_CAPACITY
 }
 
 impl BootConfig {
@@ -62,6 +70,7 @@ impl BootConfig {
             retry_delay_secs: default_retry_delay(),
             max_retries: default_max_retries(),
             trusted_proxies: Vec::new(),
+            answer_cache_entries: default_answer_cache_entries(),
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use cairn_protocols::FieldError;
 
-use crate::cache::{ANSWER_CACHE_CAPACITY, AnswerCache, AnswerKey};
+use crate::cache::{AnswerCache, AnswerKey};
 
 use crate::config::BootConfig;
 use crate::ipxe::ScriptRenderer;
@@ -69,13 +69,14 @@ impl<S: BootSource> BootState<S> {
             renderer = renderer.with_image_urls(urls);
         }
         let cloud_init_base = config.cloud_init_base_url.trim_end_matches('/').to_owned();
+        let answer_cache_entries = config.answer_cache_entries;
         Ok(BootState {
             inner: Arc::new(Inner {
                 source,
                 config,
                 renderer,
                 cloud_init_base,
-                answers: AnswerCache::new(ANSWER_CACHE_CAPACITY),
+                answers: AnswerCache::new(answer_cache_entries),
             }),
         })
     }

@@ -309,6 +309,7 @@ fn http_app(
 ) -> Result<Router, BootServeError> {
     let mut boot = BootConfig::new(url, format!("{url}/cloud-init"));
     boot.retry_delay_secs = config.retry_delay_secs;
+    boot.answer_cache_entries = config.answer_cache_entries;
     let source = RackSource::new(Arc::clone(&deps.rack), deps.reporter.clone());
     // Scripts name the cache, not the origin: a rack cut off from the image server boots
     // from what it fetched before.

@@ -49,6 +49,10 @@ pub struct BootServeConfig {
     pub router_advertisements: bool,
     /// Seconds a failed boot waits before its script chains back.
     pub retry_delay_secs: u32,
+    /// Rendered answers kept between desired-state changes: about four per node (script,
+    /// meta-data, user-data, vendor-data), so a rack's storm of retries and repeated boots
+    /// is answered without rendering again.
+    pub answer_cache_entries: usize,
     /// `[boot.dhcp]`: DHCP settings (the boot URL comes from the HTTP service, the
     /// interface from `dhcp_interface`).
     pub dhcp: Option<DhcpConfig>,
@@ -65,6 +69,7 @@ impl Default for BootServeConfig {
             image_cache_bytes: 20 << 30,
             router_advertisements: false,
             retry_delay_secs: 30,
+            answer_cache_entries: 128 * 1024,
             dhcp: None,
         }
     }

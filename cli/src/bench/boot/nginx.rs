@@ -178,7 +178,7 @@ fn config(dir: &Path, root: &Path, workers: usize, addr: SocketAddr, site: &Site
     format!(
         r#"{user}daemon off;
 worker_processes {workers};
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile {nofile};
 pid {d}/nginx.pid;
 events {{ worker_connections 16384; }}
 http {{
@@ -204,7 +204,16 @@ http {{
         root = root.display(),
         backlog = site.backlog,
         locations = site.locations,
+        nofile = open_files_limit(),
     )
+}
+
+/// The workers' open-files limit: this process's hard limit (which it may raise to, unlike a
+/// higher one without CAP_SYS_RESOURCE), at most 65536.
+fn open_files_limit() -> u64 {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .maximum
+        .map_or(65_536, |hard| hard.min(65_536))
 }
 
 fn is_root() -> bool {

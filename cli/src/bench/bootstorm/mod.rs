@@ -10,24 +10,21 @@
 //! HTTP part alone against the agent and against nginx ([`reference`]), same nodes, same
 //! addresses, same pacing. [`report`] prints the medians.
 
+mod measure;
 mod reference;
 mod report;
 mod setup;
 mod storm;
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use cairn_sim::node::{BootTarget, NodeSpec};
 use clap::Args;
 use serde::Serialize;
 
-use super::boot::{cpu, find_binary, nginx::Nginx};
-use super::proc_stat;
-use crate::local_agent::LocalAgent;
-use crate::local_cluster::LocalCluster;
-use storm::{Node, Pace, Record, Work};
+use storm::{Pace, Record};
 
 /// Flags of `cairn bench bootstorm`.
 #[derive(Debug, Clone, Args, Serialize)]
@@ -107,6 +104,8 @@ pub struct Run {
     /// The agent's CPU time from the storm's start until its outbox drained (boot events
     /// sent to the coordinators), seconds.
     pub agent_cpu_until_drained_seconds: f64,
+    /// The agent's DHCP counters (`/status`) moved this much during the whole-boot storm.
+    pub dhcp_counters: BTreeMap<String, u64>,
     /// The HTTP part alone against the agent.
     pub cairn_http: Record,
     /// The HTTP part alone against nginx.
@@ -152,7 +151,7 @@ pub async fn run(args: BootstormArgs) -> anyhow::Result<()> {
     let mut cluster = None;
     let mut agent = None;
     let mut nginx = None;
-    let work = measure(
+    let work = measure::measure(
         &args,
         dir.path(),
         &exe,
@@ -187,189 +186,6 @@ pub async fn run(args: BootstormArgs) -> anyhow::Result<()> {
         eprintln!("results written to {}", path.display());
     }
     Ok(())
-}
-
-async fn measure(
-    args: &BootstormArgs,
-    dir: &Path,
-    exe: &Path,
-    cluster_slot: &mut Option<LocalCluster>,
-    agent_slot: &mut Option<LocalAgent>,
-    nginx_slot: &mut Option<Nginx>,
-) -> anyhow::Result<Measured> {
-    let nginx_bin = match args.nginx.as_str() {
-        "off" => Err("--nginx off".to_owned()),
-        flag => find_binary(flag, "nginx", &["/usr/sbin/nginx"]).map_err(|e| e.to_string()),
-    };
-    if let Err(why) = &nginx_bin {
-        eprintln!("nginx: not compared ({why})");
-    }
-    eprintln!("cairn: starting {} replica(s)", args.replicas);
-    let cluster = cluster_slot.insert(
-        LocalCluster::start(
-            exe,
-            &dir.join("cluster"),
-            args.replicas,
-            Duration::from_secs(60),
-        )
-        .await?,
-    );
-    cluster.wait_for_voters(args.replicas as usize).await?;
-    let api = cluster.api_url(cluster.leader().await?)?;
-    eprintln!("cairn: loading {} nodes", args.nodes);
-    let started = std::time::Instant::now();
-    setup::load(&api, args.nodes).await?;
-    let load_seconds = started.elapsed().as_secs_f64();
-    eprintln!("  loaded in {load_seconds:.1} s; starting the agent");
-
-    let addrs = setup::AgentAddrs::pick()?;
-    let started = std::time::Instant::now();
-    let agent = agent_slot.insert(setup::spawn_agent(
-        exe,
-        &dir.join("agent"),
-        cluster,
-        &addrs,
-    )?);
-    setup::wait_desired(agent, addrs.api, args.nodes, Duration::from_secs(300)).await?;
-    let agent_sync_seconds = started.elapsed().as_secs_f64();
-    let pid = agent.pid().context("the agent is not running")?;
-    eprintln!(
-        "  the agent holds every node after {agent_sync_seconds:.1} s (DHCP {}, HTTP {})",
-        addrs.dhcp, addrs.http
-    );
-
-    let nodes: Vec<Node> = (0..args.nodes)
-        .map(|i| Node {
-            spec: NodeSpec::new(setup::mac(i)),
-            ip: setup::ip(i),
-        })
-        .collect();
-    let full = Work::Boot(
-        BootTarget::new(addrs.dhcp, setup::RELAY_IP)
-            .with_http(addrs.http)
-            .with_retry(args.dhcp_retry),
-    );
-    let own = std::process::id();
-    let drain = Duration::from_secs(300);
-    let mut runs = Vec::new();
-    let mut nginx_addr = None;
-    for i in 1..=args.runs {
-        setup::wait_drained(addrs.api, drain).await?;
-        let before = proc_stat::sample(pid)?.cpu;
-        let boot = storm_of(&nodes, &full, args.pace(), own, || {
-            proc_stat::sample(pid).map(|s| s.cpu).ok()
-        })
-        .await;
-        eprintln!("run {i}: whole boot: {}", boot.brief());
-        agent_slot
-            .as_mut()
-            .context("the agent is gone")?
-            .check_running()?;
-        setup::wait_drained(addrs.api, drain).await?;
-        let until_drained = proc_stat::sample(pid)?.cpu.saturating_sub(before);
-
-        let cairn_http = storm_of(&nodes, &Work::Http(addrs.http), args.pace(), own, || {
-            proc_stat::sample(pid).map(|s| s.cpu).ok()
-        })
-        .await;
-        eprintln!("run {i}: HTTP part, agent: {}", cairn_http.brief());
-        setup::wait_drained(addrs.api, drain).await?;
-
-        let nginx_http = match &nginx_bin {
-            Ok(bin) => {
-                let addr = match nginx_addr {
-                    Some(a) => a,
-                    None => {
-                        let a = start_nginx(args, dir, bin, addrs.http, &nodes, nginx_slot).await?;
-                        *nginx_addr.insert(a)
-                    }
-                };
-                let group = nginx_slot.as_ref().and_then(Nginx::pid);
-                let r = storm_of(&nodes, &Work::Http(addr), args.pace(), own, || {
-                    group.map(|g| Duration::from_millis(cpu::ms(cpu::ticks(g, true)) as u64))
-                })
-                .await;
-                eprintln!("run {i}: HTTP part, nginx: {}", r.brief());
-                Some(r)
-            }
-            Err(_) => None,
-        };
-        runs.push(Run {
-            boot,
-            agent_cpu_until_drained_seconds: until_drained.as_secs_f64(),
-            cairn_http,
-            nginx_http,
-        });
-    }
-    let last = proc_stat::sample(pid)?;
-    let nginx_version = match &nginx_bin {
-        Ok(bin) => super::boot::nginx::version(bin).await,
-        Err(_) => None,
-    };
-    Ok(Measured {
-        load_seconds,
-        agent_sync_seconds,
-        runs,
-        agent_rss_bytes: last.rss,
-        agent_peak_rss_bytes: last.peak_rss,
-        nginx_skipped: nginx_bin.err(),
-        nginx_version,
-    })
-}
-
-/// One storm with the server's CPU time (from `server_cpu`) and this process's around it.
-async fn storm_of(
-    nodes: &[Node],
-    work: &Work,
-    pace: Pace,
-    own: u32,
-    server_cpu: impl Fn() -> Option<Duration>,
-) -> Record {
-    let own_cpu = || proc_stat::cpu_of(&[own]);
-    let (server_before, own_before) = (server_cpu(), own_cpu());
-    let storm = storm::run(nodes, work, pace).await;
-    let server = server_cpu()
-        .zip(server_before)
-        .map(|(after, before)| after.saturating_sub(before));
-    Record::new(&storm, server, own_cpu().saturating_sub(own_before))
-}
-
-/// Write the agent's answers as nginx's files, start nginx and check it answers the same.
-async fn start_nginx(
-    args: &BootstormArgs,
-    dir: &Path,
-    bin: &Path,
-    agent_http: std::net::SocketAddr,
-    nodes: &[Node],
-    slot: &mut Option<Nginx>,
-) -> anyhow::Result<std::net::SocketAddr> {
-    let www = dir.join("nginx").join("www");
-    eprintln!(
-        "nginx: writing every node's script and cloud-init documents as the agent serves them"
-    );
-    reference::write_files(agent_http, nodes, &www).await?;
-    let workers = args
-        .nginx_workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
-    let server = slot.insert(
-        Nginx::start_with(
-            bin,
-            &dir.join("nginx"),
-            &www,
-            workers,
-            &reference::locations(),
-        )
-        .await?,
-    );
-    let addr: std::net::SocketAddr = server
-        .base_url()
-        .trim_start_matches("http://")
-        .parse()
-        .context("nginx's address")?;
-    reference::same_answers(agent_http, addr, nodes)
-        .await
-        .with_context(|| format!("nginx's error log: {}", server.error_log().trim()))?;
-    Ok(addr)
 }
 
 #[cfg(test)]

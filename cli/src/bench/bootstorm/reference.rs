@@ -21,10 +21,21 @@ const DOCUMENTS: [(&str, &str); 3] = [
     ("/cloud-init/vendor-data", "vendor-data"),
 ];
 
+/// nginx's listen backlog: the agent's boot service's (`HTTP_BACKLOG` in
+/// `cairn_agent::boot::serve`), so that both queue the storm's connections alike.
+pub const BACKLOG: u32 = 8192;
+
+/// Files each nginx worker keeps open.
+const OPEN_FILE_CACHE: usize = 4096;
+
 /// nginx directives mapping the agent's URLs to the files under the root.
 pub fn locations() -> String {
-    let mut out = String::from(
-        "        location = /boot/v1/bootscript { try_files /bootscript/$arg_mac =404; }\n",
+    // Each worker holds the files of its cache open beside its connections (up to all of
+    // the storm's): 4 files × 10,000 nodes would not fit a usual open-files limit, and a
+    // storm asks for each file once anyway.
+    let mut out = format!(
+        "        open_file_cache max={OPEN_FILE_CACHE} inactive=60s;\n        location = \
+         /boot/v1/bootscript {{ try_files /bootscript/$arg_mac =404; }}\n"
     );
     for (path, dir) in DOCUMENTS {
         out.push_str(&format!(
@@ -161,6 +172,10 @@ mod tests {
             ]
         );
         let conf = locations();
+        assert!(
+            conf.contains("open_file_cache max=4096 inactive=60s;"),
+            "{conf}"
+        );
         assert!(
             conf.contains(
                 "location = /boot/v1/bootscript { try_files /bootscript/$arg_mac =404; }"

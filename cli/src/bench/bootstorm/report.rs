@@ -135,6 +135,26 @@ impl Report {
             ));
         }
 
+        let counter = |k: &str| {
+            median(
+                &m.runs
+                    .iter()
+                    .map(|r| r.dhcp_counters.get(k).copied().unwrap_or(0) as f64)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        lines.push(line(
+            "  DHCP server: datagrams received / OFFERs + ACKs sent / rate-limited",
+            format!(
+                "{:.0} / {:.0} / {:.0} (median; {} nodes need {})",
+                counter("received"),
+                counter("offers") + counter("acks"),
+                counter("dropped_rate_limited"),
+                args.nodes,
+                2 * u64::from(args.nodes)
+            ),
+        ));
+
         let compare = |metric: String, c: f64, n: Option<f64>, unit: &str, goal: bool| {
             let ratio = n.filter(|n| *n > 0.0).map(|n| c / n);
             Line {
