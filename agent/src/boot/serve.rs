@@ -323,6 +323,7 @@ fn http_app(
         .merge(cairn_bootsvc::bss_router(state.clone()))
         .nest("/cloud-init", cairn_bootsvc::cloud_init_router(state))
         .merge(images_router(cache))
-        .layer(axum::middleware::from_fn_with_state(sink, note_http))
-        .layer(tower_http::trace::TraceLayer::new_for_http()))
+        // No tracing layer: bootsvc's handlers open one span per request already, and a boot
+        // storm is thousands of requests a second.
+        .layer(axum::middleware::from_fn_with_state(sink, note_http)))
 }
