@@ -11,6 +11,7 @@ mod etcd_target;
 mod farm;
 mod hw_report;
 mod load;
+mod nodes;
 mod power;
 mod proc_stat;
 mod report;

@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::json;
 
+use super::super::nodes::{NodeRecord, load_nodes};
 use super::super::xname;
 use super::Endpoint;
 use crate::client::Client;
@@ -60,34 +61,12 @@ pub fn replica_flags() -> Vec<String> {
 /// Load `nodes` nodes into the coordinator at `api`.
 pub async fn load(api: &str, nodes: u64) -> anyhow::Result<()> {
     let client = Client::with_timeout(api, false, Duration::from_secs(60))?;
-    for from in (0..nodes).step_by(1000) {
-        let to = (from + 1000).min(nodes);
-        let list: Vec<_> = (from..to)
-            .map(|k| {
-                json!({"ID": xname(k), "Type": "Node", "State": "Ready", "Flag": "OK",
-                    "Enabled": true, "Role": "Compute", "NID": k + 1, "Arch": "X86"})
-            })
-            .collect();
-        client
-            .post("/hsm/v2/State/Components", &json!({"Components": list}))
-            .await?;
-    }
-    stream::iter(0..nodes)
-        .map(|k| {
-            let client = &client;
-            async move {
-                let body = json!({"MACAddress": mac(k), "ComponentID": xname(k),
-                    "IPAddresses": [{"IPAddress": ip(k)}]});
-                client
-                    .post("/hsm/v2/Inventory/EthernetInterfaces", &body)
-                    .await
-                    .map(|_| ())
-            }
-        })
-        .buffer_unordered(32)
-        .try_collect::<()>()
-        .await
-        .context("loading interfaces")?;
+    load_nodes(&client, nodes, 32, |k| NodeRecord {
+        xname: xname(k),
+        mac: mac(k),
+        ip: ip(k),
+    })
+    .await?;
     for from in (0..nodes).step_by(1000) {
         let hosts: Vec<String> = (from..(from + 1000).min(nodes)).map(xname).collect();
         let body = json!({"hosts": hosts, "kernel": format!("{IMAGES}/vmlinuz"),

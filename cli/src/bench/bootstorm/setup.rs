@@ -14,9 +14,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use cairn_protocols::MacAddr;
 use cairn_sim::node::mac_of;
-use futures::{StreamExt as _, TryStreamExt as _, stream};
 use serde_json::{Value, json};
 
+use crate::bench::nodes::{NodeRecord, load_nodes};
 use crate::client::Client;
 use crate::local_agent::LocalAgent;
 use crate::local_cluster::{LocalCluster, wait_for};
@@ -162,34 +162,16 @@ pub async fn wait_drained(api: SocketAddr, timeout: Duration) -> anyhow::Result<
 /// meta-data, user-data and vendor-data are all real documents.
 pub async fn load(api: &str, nodes: u32) -> anyhow::Result<()> {
     let client = Client::with_timeout(api, false, Duration::from_secs(120))?;
-    for from in (0..nodes).step_by(1000) {
-        let list: Vec<Value> = (from..(from + 1000).min(nodes))
-            .map(|i| {
-                json!({"ID": xname(i), "Type": "Node", "State": "Ready", "Flag": "OK",
-                    "Enabled": true, "Role": "Compute", "NID": i + 1, "Arch": "X86"})
-            })
-            .collect();
-        client
-            .post("/hsm/v2/State/Components", &json!({"Components": list}))
-            .await
-            .context("loading components")?;
-    }
-    stream::iter(0..nodes)
-        .map(|i| {
-            let client = &client;
-            async move {
-                let body = json!({"MACAddress": mac(i).to_string(), "ComponentID": xname(i),
-                    "IPAddresses": [{"IPAddress": ip(i).to_string()}]});
-                client
-                    .post("/hsm/v2/Inventory/EthernetInterfaces", &body)
-                    .await
-                    .map(|_| ())
-            }
-        })
-        .buffer_unordered(64)
-        .try_collect::<()>()
-        .await
-        .context("loading interfaces")?;
+    load_nodes(&client, u64::from(nodes), 64, |k| {
+        // `count` is a u32, so every index is.
+        let i = u32::try_from(k).unwrap_or(u32::MAX);
+        NodeRecord {
+            xname: xname(i),
+            mac: mac(i).to_string(),
+            ip: ip(i).to_string(),
+        }
+    })
+    .await?;
     let boot = json!({"hosts": ["Compute"], "kernel": format!("{IMAGES}/vmlinuz"),
         "initrd": format!("{IMAGES}/initrd.img"), "params": PARAMS});
     client
